@@ -1,0 +1,1 @@
+"""Delivery channels: SMTP e-mail, SMS over HTTP, signed webhooks, and a fake for tests."""

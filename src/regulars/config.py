@@ -1,0 +1,60 @@
+"""Typed settings, read from the environment (prefix ``REGULARS_``) and an optional ``.env``.
+
+Everything a deployment may change lives here, so that no other module reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Deployment settings; the defaults run the embedded demo on SQLite."""
+
+    model_config = SettingsConfigDict(env_prefix="REGULARS_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///regulars.db",
+        description="SQLAlchemy URL; postgresql+psycopg://… in production.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public URL of the console, used in unsubscribe and survey links.",
+    )
+    secret_key: str = Field(
+        default="change-me-in-production-regulars-demo-secret",
+        description="Signs session cookies, unsubscribe tokens and webhook payloads.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "regulars <hello@regulars.example>"
+    smtp_timeout_s: float = 10.0
+
+    sms_endpoint: str = "http://127.0.0.1:8025/sms"
+    sms_api_key: str | None = None
+    sms_timeout_s: float = 10.0
+
+    webhook_url: str | None = None
+    webhook_secret: str = "change-me-webhook-secret"  # noqa: S105 - demo default, documented
+    webhook_timeout_s: float = 10.0
+
+    leap_birthday_rule: str = Field(
+        default="feb28",
+        description="When a 29 February birthday is celebrated in a common year: feb28 or mar1.",
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

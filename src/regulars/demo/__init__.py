@@ -1,0 +1,1 @@
+"""The demo business: a café chain and a car dealership, generated deterministically."""

@@ -1,0 +1,1 @@
+"""The pure domain core: business rules as plain data and functions; no I/O, no clock."""

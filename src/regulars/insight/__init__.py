@@ -1,0 +1,1 @@
+"""Insight: metrics, reports and the program simulator (read side)."""

@@ -1,0 +1,575 @@
+"""Customers: enrol, update, households, assets, preferences, consent, merge.
+
+One function per command. Each validates its input (``InvalidInput`` names the field),
+checks access, writes in one transaction with an audit entry, and returns plain data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from regulars.domain.access import Actor
+from regulars.domain.business import LocationIn, StaffIn
+from regulars.domain.customers import (
+    AssetIn,
+    ConsentIn,
+    CustomerIn,
+    CustomerPatch,
+    HouseholdMemberIn,
+    PreferenceIn,
+    birthday_key,
+)
+from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, validate
+from regulars.domain.events import ConsentChanged, Merged
+from regulars.services.access import access_customer, require, require_location
+from regulars.services.ingest import append_events
+from regulars.store import audit
+from regulars.store.ids import insert_one
+from regulars.store.tables import (
+    assets,
+    consents,
+    customer_refs,
+    customers,
+    events,
+    household_members,
+    households,
+    locations,
+    preferences,
+    staff,
+    staff_locations,
+)
+from regulars.store.uow import UnitOfWork
+
+PROFILE_FIELDS = (
+    "card_number",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birthday",
+    "language",
+    "preferred_channel",
+    "city",
+    "status",
+    "owner_staff_id",
+    "home_location_id",
+)
+
+
+def create_customer(uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime) -> int:
+    """Enrol a customer; a taken card number or external ref is a conflict, nothing written."""
+    require(actor, "customers:write")
+    new = validate(CustomerIn, data)
+    with uow:
+        conn = uow.conn
+        location_id = _location_id(conn, new.home_location)
+        require_location(actor, location_id)
+        _check_owner(conn, new.owner_staff_id)
+        _check_unique_card(conn, new.card_number, None)
+        values = _profile_values(
+            new.model_dump(exclude={"consents", "external_refs", "quiet_hours", "home_location"})
+        )
+        values.update(
+            home_location_id=location_id,
+            quiet_start=new.quiet_hours.start if new.quiet_hours else None,
+            quiet_end=new.quiet_hours.end if new.quiet_hours else None,
+            created_at=now,
+            updated_at=now,
+        )
+        customer_id = insert_one(conn, customers, values)
+        for source, external_id in new.external_refs.items():
+            _add_ref(conn, customer_id, source, external_id)
+        for consent in new.consents:
+            _write_consent(conn, customer_id, consent, actor, now)
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="customer.create",
+            entity="customer",
+            entity_id=customer_id,
+            after=values,
+        )
+        uow.commit()
+    return customer_id
+
+
+def update_customer(
+    uow: UnitOfWork, actor: Actor, customer_id: int, data: Any, *, now: datetime
+) -> None:
+    """Change only the fields sent; the audit log keeps before and after."""
+    require(actor, "customers:write")
+    patch = validate(CustomerPatch, data)
+    changes = patch.changes()
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        before = _row(conn, customer_id)
+        if before["status"] in ("erased", "merged"):
+            raise Conflict(f"this customer is {before['status']} and can no longer change")
+        values: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key == "quiet_hours":
+                values["quiet_start"] = value["start"] if value else None
+                values["quiet_end"] = value["end"] if value else None
+            elif key == "home_location":
+                location_id = _location_id(conn, value)
+                require_location(actor, location_id)
+                values["home_location_id"] = location_id
+            elif key == "first_name" and value is None:
+                raise InvalidInput([FieldProblem("first_name", "cannot be cleared")])
+            else:
+                values[key] = value
+        if "card_number" in values:
+            _check_unique_card(conn, values["card_number"], customer_id)
+        if "owner_staff_id" in values:
+            _check_owner(conn, values["owner_staff_id"])
+        if "birthday" in values:
+            values["birthday_key"] = (
+                birthday_key(values["birthday"]) if values["birthday"] else None
+            )
+        for key in ("language", "last_name", "city", "status"):
+            if key in values and values[key] is None:
+                raise InvalidInput([FieldProblem(key, "cannot be cleared")])
+        if not values:
+            return
+        values["updated_at"] = now
+        conn.execute(update(customers).where(customers.c.id == customer_id).values(**values))
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="customer.update",
+            entity="customer",
+            entity_id=customer_id,
+            before={k: before.get(k) for k in values},
+            after=values,
+        )
+        uow.commit()
+
+
+def set_consent(
+    uow: UnitOfWork, actor: Actor, customer_id: int, data: Any, *, now: datetime
+) -> None:
+    """Record consent given or withdrawn on one channel; the timeline keeps the history."""
+    require(actor, "customers:write")
+    consent = validate(ConsentIn, data)
+    with uow:
+        access_customer(uow.conn, actor, customer_id)
+        _write_consent(uow.conn, customer_id, consent, actor, now)
+        uow.commit()
+
+
+def add_household_member(
+    uow: UnitOfWork, actor: Actor, customer_id: int, data: Any, *, now: datetime
+) -> int:
+    """Add a spouse, child or parent; the customer's household is created on first use."""
+    require(actor, "customers:write")
+    member = validate(HouseholdMemberIn, data)
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        household_id = _household_of(conn, customer_id)
+        if member.customer_id is not None:
+            access_customer(conn, actor, member.customer_id)
+        values = member.model_dump() | {
+            "household_id": household_id,
+            "birthday_key": birthday_key(member.birthday) if member.birthday else None,
+        }
+        member_id = insert_one(conn, household_members, values)
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="household.add_member",
+            entity="customer",
+            entity_id=customer_id,
+            after=values,
+        )
+        uow.commit()
+    return member_id
+
+
+def add_asset(uow: UnitOfWork, actor: Actor, customer_id: int, data: Any, *, now: datetime) -> int:
+    """Record something the household owns; ``member_name`` ties it to a household member."""
+    require(actor, "customers:write")
+    asset = validate(AssetIn, data)
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        member_id: int | None = None
+        if asset.member_name:
+            household_id = _household_of(conn, customer_id)
+            member_id = conn.scalar(
+                select(household_members.c.id).where(
+                    household_members.c.household_id == household_id,
+                    household_members.c.name == asset.member_name,
+                )
+            )
+            if member_id is None:
+                raise InvalidInput([FieldProblem("member_name", "no such household member")])
+        values = asset.model_dump(exclude={"member_name"}) | {
+            "customer_id": customer_id,
+            "member_id": member_id,
+        }
+        asset_id = insert_one(conn, assets, values)
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="asset.add",
+            entity="customer",
+            entity_id=customer_id,
+            after=values,
+        )
+        uow.commit()
+    return asset_id
+
+
+def set_preference(
+    uow: UnitOfWork, actor: Actor, customer_id: int, data: Any, *, now: datetime
+) -> None:
+    """Save (or replace) a preference such as the usual order."""
+    require(actor, "customers:write")
+    pref = validate(PreferenceIn, data)
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        before = conn.scalar(
+            select(preferences.c.value).where(
+                preferences.c.customer_id == customer_id, preferences.c.label == pref.label
+            )
+        )
+        conn.execute(
+            delete(preferences).where(
+                preferences.c.customer_id == customer_id, preferences.c.label == pref.label
+            )
+        )
+        conn.execute(
+            insert(preferences).values(
+                customer_id=customer_id, label=pref.label, value=pref.value, updated_at=now
+            )
+        )
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="preference.set",
+            entity="customer",
+            entity_id=customer_id,
+            before={pref.label: before} if before else None,
+            after={pref.label: pref.value},
+        )
+        uow.commit()
+
+
+def merge_customers(
+    uow: UnitOfWork, actor: Actor, keep_id: int, duplicate_id: int, *, now: datetime
+) -> None:
+    """Fold a duplicate profile into the one to keep; both timelines become one.
+
+    Events, refs, assets, preferences and consents move over; profile fields the kept
+    customer lacks are filled from the duplicate; the duplicate stays as a ``merged``
+    pointer so that old card numbers and ids still resolve.
+    """
+    require(actor, "customers:write")
+    if keep_id == duplicate_id:
+        raise InvalidInput([FieldProblem("duplicate_id", "a customer cannot merge with itself")])
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, keep_id)
+        access_customer(conn, actor, duplicate_id)
+        keep, dup = _row(conn, keep_id), _row(conn, duplicate_id)
+        for row, name in ((keep, "keep_id"), (dup, "duplicate_id")):
+            if row["status"] in ("merged", "erased"):
+                raise Conflict(f"customer {row['id']} is {row['status']}", field=name)
+        conn.execute(
+            update(events).where(events.c.customer_id == duplicate_id).values(customer_id=keep_id)
+        )
+        conn.execute(
+            update(customer_refs)
+            .where(customer_refs.c.customer_id == duplicate_id)
+            .values(customer_id=keep_id)
+        )
+        conn.execute(
+            update(assets).where(assets.c.customer_id == duplicate_id).values(customer_id=keep_id)
+        )
+        kept_labels = set(
+            conn.scalars(select(preferences.c.label).where(preferences.c.customer_id == keep_id))
+        )
+        conn.execute(
+            delete(preferences).where(
+                preferences.c.customer_id == duplicate_id, preferences.c.label.in_(kept_labels)
+            )
+        )
+        conn.execute(
+            update(preferences)
+            .where(preferences.c.customer_id == duplicate_id)
+            .values(customer_id=keep_id)
+        )
+        _merge_consents(conn, keep_id, duplicate_id)
+        fill = {
+            k: dup[k]
+            for k in (
+                "email",
+                "phone",
+                "birthday",
+                "birthday_key",
+                "city",
+                "owner_staff_id",
+                "home_location_id",
+                "household_id",
+                "preferred_channel",
+            )
+            if keep.get(k) in (None, "") and dup.get(k) not in (None, "")
+        }
+        fill |= _merged_facts(keep, dup)
+        card = dup["card_number"]
+        conn.execute(
+            update(customers)
+            .where(customers.c.id == duplicate_id)
+            .values(status="merged", merged_into_id=keep_id, card_number=None, updated_at=now)
+        )
+        if card is not None:
+            _add_ref(conn, keep_id, "card", card)
+        conn.execute(
+            update(customers).where(customers.c.id == keep_id).values(**fill, updated_at=now)
+        )
+        marker = Merged(
+            source="regulars",
+            external_id=f"merge:{keep_id}:{duplicate_id}",
+            occurred_at=now,
+            customer_id=keep_id,
+            merged_customer_id=duplicate_id,
+        )
+        append_events(conn, [marker.model_dump(mode="json") | {"type": "merged"}], now=now)
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="customer.merge",
+            entity="customer",
+            entity_id=keep_id,
+            before={"duplicate": duplicate_id},
+            after=fill,
+        )
+        uow.commit()
+
+
+def create_location(
+    uow: UnitOfWork, actor: Actor, data: Mapping[str, Any], *, now: datetime
+) -> int:
+    """Open a location (its IANA time zone drives quiet hours and the daily plan)."""
+    loc = validate(LocationIn, data)
+    with uow:
+        if uow.conn.scalar(select(locations.c.id).where(locations.c.code == loc.code)):
+            raise Conflict(f"location code {loc.code!r} is taken", field="code")
+        location_id = insert_one(uow.conn, locations, loc.model_dump())
+        audit.record(
+            uow.conn,
+            at=now,
+            actor=actor.label,
+            action="location.create",
+            entity="location",
+            entity_id=location_id,
+            after=loc.model_dump(),
+        )
+        uow.commit()
+    return location_id
+
+
+def create_staff(
+    uow: UnitOfWork,
+    actor: Actor,
+    data: Mapping[str, Any],
+    *,
+    now: datetime,
+    password_hash: str | None = None,
+) -> int:
+    """Add a member of staff at one or more locations (by code)."""
+    person = validate(StaffIn, data)
+    with uow:
+        conn = uow.conn
+        if conn.scalar(select(staff.c.id).where(staff.c.email == person.email)):
+            raise Conflict("a member of staff already has this e-mail", field="email")
+        ids = [_location_id(conn, code) for code in person.locations]
+        values = person.model_dump(exclude={"locations"}) | {
+            "working_days": ",".join(person.working_days),
+            "password_hash": password_hash,
+            "created_at": now,
+        }
+        staff_id = insert_one(conn, staff, values)
+        conn.execute(
+            insert(staff_locations), [{"staff_id": staff_id, "location_id": lid} for lid in ids]
+        )
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="staff.create",
+            entity="staff",
+            entity_id=staff_id,
+            after=values | {"locations": person.locations, "password_hash": None},
+        )
+        uow.commit()
+    return staff_id
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _profile_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = dict(data)
+    birthday = values.get("birthday")
+    values["birthday_key"] = birthday_key(birthday) if birthday else None
+    return values
+
+
+def _row(conn: Connection, customer_id: int) -> dict[str, Any]:
+    row = conn.execute(select(customers).where(customers.c.id == customer_id)).mappings().first()
+    if row is None:
+        raise NotFound("no such customer", field="customer_id")
+    return dict(row)
+
+
+def _location_id(conn: Connection, code: str | None) -> int | None:
+    if code is None:
+        return None
+    location_id = conn.scalar(select(locations.c.id).where(locations.c.code == code))
+    if location_id is None:
+        raise InvalidInput([FieldProblem("home_location", f"unknown location {code!r}")])
+    return int(location_id)
+
+
+def _check_owner(conn: Connection, staff_id: int | None) -> None:
+    if (
+        staff_id is not None
+        and conn.scalar(select(staff.c.id).where(staff.c.id == staff_id)) is None
+    ):
+        raise InvalidInput([FieldProblem("owner_staff_id", "no such member of staff")])
+
+
+def _check_unique_card(conn: Connection, card: str | None, customer_id: int | None) -> None:
+    if card is None:
+        return
+    holder = conn.scalar(select(customers.c.id).where(customers.c.card_number == card))
+    if holder is not None and holder != customer_id:
+        raise Conflict("another customer has this card number", field="card_number")
+
+
+def _add_ref(conn: Connection, customer_id: int, source: str, external_id: str) -> None:
+    holder = conn.scalar(
+        select(customer_refs.c.customer_id).where(
+            customer_refs.c.source == source, customer_refs.c.external_id == external_id
+        )
+    )
+    if holder is not None and holder != customer_id:
+        raise Conflict(
+            f"{source} id {external_id!r} belongs to another customer", field="external_refs"
+        )
+    if holder is None:
+        try:
+            conn.execute(
+                insert(customer_refs).values(
+                    customer_id=customer_id, source=source, external_id=external_id
+                )
+            )
+        except IntegrityError:  # a concurrent enrolment took it first
+            raise Conflict(f"{source} id {external_id!r} is taken", field="external_refs") from None
+
+
+def _write_consent(
+    conn: Connection, customer_id: int, consent: ConsentIn, actor: Actor, now: datetime
+) -> None:
+    conn.execute(
+        delete(consents).where(
+            consents.c.customer_id == customer_id, consents.c.channel == consent.channel.value
+        )
+    )
+    conn.execute(
+        insert(consents).values(
+            customer_id=customer_id,
+            channel=consent.channel.value,
+            granted=consent.granted,
+            at=consent.at,
+            source=consent.source,
+        )
+    )
+    marker = ConsentChanged(
+        source="regulars",
+        external_id=f"consent:{customer_id}:{consent.channel.value}:{consent.at.isoformat()}",
+        occurred_at=consent.at,
+        customer_id=customer_id,
+        channel=consent.channel,
+        granted=consent.granted,
+        how=consent.source,
+    )
+    append_events(conn, [marker.model_dump(mode="json") | {"type": "consent"}], now=now)
+    audit.record(
+        conn,
+        at=now,
+        actor=actor.label,
+        action="consent.set",
+        entity="customer",
+        entity_id=customer_id,
+        after=consent.model_dump(mode="json"),
+    )
+
+
+def _merge_consents(conn: Connection, keep_id: int, duplicate_id: int) -> None:
+    """The newer statement per channel wins: a withdrawal on either profile is honoured."""
+    kept = {
+        r.channel: r
+        for r in conn.execute(select(consents).where(consents.c.customer_id == keep_id))
+    }
+    for row in conn.execute(select(consents).where(consents.c.customer_id == duplicate_id)).all():
+        mine = kept.get(row.channel)
+        if mine is None or row.at > mine.at:
+            conn.execute(
+                delete(consents).where(
+                    consents.c.customer_id == keep_id, consents.c.channel == row.channel
+                )
+            )
+            conn.execute(
+                insert(consents).values(
+                    customer_id=keep_id,
+                    channel=row.channel,
+                    granted=row.granted,
+                    at=row.at,
+                    source=row.source,
+                )
+            )
+    conn.execute(delete(consents).where(consents.c.customer_id == duplicate_id))
+
+
+def _merged_facts(keep: dict[str, Any], dup: dict[str, Any]) -> dict[str, Any]:
+    def later(a: datetime | None, b: datetime | None) -> datetime | None:
+        if a is None or b is None:
+            return a or b
+        return max(a, b)
+
+    return {
+        "purchase_count": keep["purchase_count"] + dup["purchase_count"],
+        "lifetime_spend": keep["lifetime_spend"] + dup["lifetime_spend"],
+        "last_visit_at": later(keep["last_visit_at"], dup["last_visit_at"]),
+        "last_purchase_at": later(keep["last_purchase_at"], dup["last_purchase_at"]),
+        "created_at": min(keep["created_at"], dup["created_at"]),
+    }
+
+
+def _household_of(conn: Connection, customer_id: int) -> int:
+    household_id = conn.scalar(
+        select(customers.c.household_id).where(customers.c.id == customer_id)
+    )
+    if household_id is None:
+        row = conn.execute(select(customers.c.last_name).where(customers.c.id == customer_id)).one()
+        household_id = insert_one(conn, households, {"name": row.last_name or ""})
+        conn.execute(
+            update(customers).where(customers.c.id == customer_id).values(household_id=household_id)
+        )
+    return int(household_id)

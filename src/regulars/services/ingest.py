@@ -1,0 +1,376 @@
+"""``ingest_events``: the one way events get onto customers' timelines.
+
+The API, CSV import, the demo generator and the loyalty and planning services all append
+through here. A batch is validated item by item (each item gets ``created``, ``duplicate``
+or ``rejected`` with the field and reason); the valid ones are written set-based in one
+transaction; the rejected ones write nothing. The same (source, external_id) twice is one
+event, whether the repeat comes in the same batch or a year later.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, bindparam, case, select, update
+
+from regulars.domain.errors import FieldProblem
+from regulars.domain.events import (
+    EventBase,
+    Purchase,
+    Return,
+    parse_event,
+    payload_of,
+)
+from regulars.domain.returns import ReturnSettlement, settle_return
+from regulars.store import lookups
+from regulars.store.ids import allocate_ids
+from regulars.store.tables import customers, events
+from regulars.store.uow import UnitOfWork
+
+Status = Literal["created", "duplicate", "rejected"]
+
+#: Event types that mean the customer was physically there.
+VISIT_TYPES = frozenset({"visit", "greeted"})
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What became of one submitted item, in submission order."""
+
+    index: int
+    status: Status
+    event_id: int | None = None
+    errors: tuple[FieldProblem, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "status": self.status}
+        if self.event_id is not None:
+            out["event_id"] = self.event_id
+        if self.errors:
+            out["errors"] = [{"field": p.field, "message": p.message} for p in self.errors]
+        return out
+
+
+@dataclass
+class IngestReport:
+    results: list[ItemResult] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def created(self) -> int:
+        return self.count("created")
+
+    @property
+    def duplicates(self) -> int:
+        return self.count("duplicate")
+
+    @property
+    def rejected(self) -> int:
+        return self.count("rejected")
+
+
+@dataclass(frozen=True)
+class IngestedEvent:
+    """An event as it now stands on the timeline, handed to whatever reacts to new events."""
+
+    id: int
+    customer_id: int | None
+    location_id: int | None
+    event: EventBase
+    settlement: ReturnSettlement | None = None
+    purchase_event_id: int | None = None
+
+
+def ingest_events(uow: UnitOfWork, items: Sequence[Any], *, now: datetime) -> IngestReport:
+    """Validate and append a batch of events in one transaction; see the module docstring."""
+    with uow:
+        report, _ = append_events(uow.conn, items, now=now)
+        uow.commit()
+    return report
+
+
+def append_events(
+    conn: Connection, items: Sequence[Any], *, now: datetime
+) -> tuple[IngestReport, list[IngestedEvent]]:
+    """Ingest inside a transaction the caller owns (used by services that write events too)."""
+    batch = _Batch(conn, now)
+    return batch.run(items)
+
+
+class _Batch:
+    """One ingest batch: parse, resolve references set-based, write set-based."""
+
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.results: dict[int, ItemResult] = {}
+
+    def reject(self, index: int, problems: Sequence[FieldProblem]) -> None:
+        self.results[index] = ItemResult(index, "rejected", errors=tuple(problems))
+
+    def run(self, items: Sequence[Any]) -> tuple[IngestReport, list[IngestedEvent]]:
+        parsed: list[tuple[int, EventBase]] = []
+        for index, raw in enumerate(items):
+            outcome = parse_event(raw)
+            if isinstance(outcome, list):
+                self.reject(index, outcome)
+            else:
+                parsed.append((index, outcome))
+
+        fresh = self._drop_duplicates(parsed)
+        resolved = self._resolve(fresh)
+        ingested = self._settle_returns(resolved)
+        self._write(ingested)
+        report = IngestReport([self.results[i] for i in range(len(items))])
+        return report, [event for _, event in ingested]
+
+    def _drop_duplicates(self, parsed: list[tuple[int, EventBase]]) -> list[tuple[int, EventBase]]:
+        keys = [(e.source, e.external_id) for _, e in parsed]
+        stored = lookups.existing_event_keys(self.conn, keys)
+        seen: set[tuple[str, str]] = set()
+        fresh: list[tuple[int, EventBase]] = []
+        for index, event in parsed:
+            key = (event.source, event.external_id)
+            if key in stored or key in seen:
+                self.results[index] = ItemResult(index, "duplicate")
+                continue
+            seen.add(key)
+            fresh.append((index, event))
+        return fresh
+
+    def _resolve(
+        self, fresh: list[tuple[int, EventBase]]
+    ) -> list[tuple[int, EventBase, int | None, int | None]]:
+        by_id = lookups.customers_by_id(
+            self.conn, [e.customer_id for _, e in fresh if e.customer_id is not None]
+        )
+        by_card = lookups.customers_by_card(
+            self.conn, [e.card_number.upper() for _, e in fresh if e.card_number is not None]
+        )
+        places = lookups.location_ids(self.conn)
+        people = lookups.staff_ids(self.conn, [e.staff_id for _, e in fresh if e.staff_id])
+        out: list[tuple[int, EventBase, int | None, int | None]] = []
+        for index, event in fresh:
+            problems: list[FieldProblem] = []
+            ref: lookups.CustomerRef | None = None
+            if event.customer_id is not None:
+                ref = by_id.get(event.customer_id)
+                if ref is None:
+                    problems.append(FieldProblem("customer_id", "no such customer"))
+            elif event.card_number is not None:
+                ref = by_card.get(event.card_number.upper())
+                if ref is None:
+                    problems.append(FieldProblem("card_number", "no customer has this card"))
+            if ref is not None and ref.status == "erased":
+                field_name = "customer_id" if event.customer_id is not None else "card_number"
+                problems.append(FieldProblem(field_name, "this customer's data was erased"))
+            location_id: int | None = None
+            if event.location is not None:
+                location_id = places.get(event.location)
+                if location_id is None:
+                    problems.append(
+                        FieldProblem("location", f"unknown location {event.location!r}")
+                    )
+            if event.staff_id is not None and event.staff_id not in people:
+                problems.append(FieldProblem("staff_id", "no such member of staff"))
+            if problems:
+                self.reject(index, problems)
+                continue
+            customer_id = ref.id if ref is not None else None
+            out.append((index, event, customer_id, location_id))
+        return out
+
+    def _settle_returns(
+        self, resolved: list[tuple[int, EventBase, int | None, int | None]]
+    ) -> list[tuple[int, IngestedEvent]]:
+        """Check each return against its purchase (stored or in this batch) and value it."""
+        returns = [(i, e) for i, e, _, _ in resolved if isinstance(e, Return)]
+        in_batch: dict[tuple[str, str], tuple[int, Purchase, int | None]] = {}
+        stored: dict[tuple[str, str], tuple[int, int | None, str, dict[str, object]]] = {}
+        returned_before: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        ids = allocate_ids(self.conn, events, len(resolved))
+        id_of = {index: ids[n] for n, (index, _, _, _) in enumerate(resolved)}
+        if returns:
+            for index, event, customer_id, _ in resolved:
+                if isinstance(event, Purchase):
+                    in_batch[(event.source, event.external_id)] = (id_of[index], event, customer_id)
+            wanted = [
+                (e.source, e.purchase_external_id) for _, e in returns if isinstance(e, Return)
+            ]
+            stored = lookups.events_by_key(self.conn, wanted)
+            purchase_ids = [row[0] for row in stored.values()]
+            for ref_id, payload in _returns_of(self.conn, purchase_ids):
+                for line in payload.get("lines", []):
+                    returned_before[ref_id][line["sku"]] += int(line["quantity"])
+
+        out: list[tuple[int, IngestedEvent]] = []
+        for index, event, customer_id, location_id in resolved:
+            settlement: ReturnSettlement | None = None
+            purchase_id: int | None = None
+            if isinstance(event, Return):
+                key = (event.source, event.purchase_external_id)
+                purchase: Purchase | None = None
+                owner: int | None = None
+                if key in in_batch:
+                    purchase_id, purchase, owner = in_batch[key]
+                elif key in stored and stored[key][2] == "purchase":
+                    purchase_id, owner, _, payload = stored[key]
+                    purchase = Purchase.model_validate(
+                        {**payload, **_envelope_stub(event), "type": "purchase"}
+                    )
+                if purchase is None or purchase_id is None:
+                    self.reject(index, [FieldProblem("purchase_external_id", "no such purchase")])
+                    continue
+                if owner != customer_id:
+                    self.reject(
+                        index,
+                        [
+                            FieldProblem(
+                                "purchase_external_id", "the purchase is another customer's"
+                            )
+                        ],
+                    )
+                    continue
+                outcome = settle_return(purchase, returned_before[purchase_id], event)
+                if isinstance(outcome, list):
+                    self.reject(index, outcome)
+                    continue
+                settlement = outcome
+                for line in event.lines:
+                    returned_before[purchase_id][line.sku] += line.quantity
+                if event.refund is None:
+                    event = event.model_copy(update={"refund": settlement.refund})
+            self.results[index] = ItemResult(index, "created", event_id=id_of[index])
+            out.append(
+                (
+                    index,
+                    IngestedEvent(
+                        id_of[index], customer_id, location_id, event, settlement, purchase_id
+                    ),
+                )
+            )
+        return out
+
+    def _write(self, ingested: list[tuple[int, IngestedEvent]]) -> None:
+        if not ingested:
+            return
+        rows = [
+            {
+                "id": item.id,
+                "customer_id": item.customer_id,
+                "type": item.event.type,  # type: ignore[attr-defined]
+                "occurred_at": item.event.occurred_at,
+                "location_id": item.location_id,
+                "staff_id": item.event.staff_id,
+                "source": item.event.source,
+                "external_id": item.event.external_id,
+                "ref_event_id": item.purchase_event_id,
+                "payload": payload_of(item.event),
+                "recorded_at": self.now,
+            }
+            for _, item in ingested
+        ]
+        self.conn.execute(events.insert(), rows)
+        _update_customer_facts(self.conn, [item for _, item in ingested])
+
+
+def _envelope_stub(event: EventBase) -> dict[str, Any]:
+    """Envelope fields to rebuild a stored purchase's payload as a model (values unused)."""
+    return {
+        "source": event.source,
+        "external_id": "stored",
+        "occurred_at": event.occurred_at,
+        "customer_id": 1,
+    }
+
+
+def _returns_of(conn: Connection, purchase_ids: list[int]) -> list[tuple[int, dict[str, Any]]]:
+    out: list[tuple[int, dict[str, Any]]] = []
+    for part in lookups.chunked(sorted(set(purchase_ids))):
+        rows = conn.execute(
+            select(events.c.ref_event_id, events.c.payload).where(
+                events.c.type == "return", events.c.ref_event_id.in_(part)
+            )
+        )
+        out.extend(
+            (ref, payload if isinstance(payload, dict) else json.loads(payload))
+            for ref, payload in rows
+        )
+    return out
+
+
+def _update_customer_facts(conn: Connection, ingested: list[IngestedEvent]) -> None:
+    """Keep the planner's per-customer facts (last visit, purchases, spend) current, set-based.
+
+    Sums and maxima only, so the result does not depend on the order events arrive in.
+    """
+    facts: dict[int, dict[str, Any]] = {}
+    for item in ingested:
+        if item.customer_id is None:
+            continue
+        event = item.event
+        kind = event.type  # type: ignore[attr-defined]
+        is_purchase = isinstance(event, Purchase)
+        is_visit = kind in VISIT_TYPES or (
+            isinstance(event, Purchase) and event.channel == "in_store"
+        )
+        if not (is_purchase or is_visit or isinstance(event, Return)):
+            continue
+        fact = facts.setdefault(
+            item.customer_id,
+            {"cid": item.customer_id, "n": 0, "spend": 0, "bought": None, "visited": None},
+        )
+        if isinstance(event, Purchase):
+            fact["n"] += 1
+            fact["spend"] += event.net_total
+            fact["bought"] = _later(fact["bought"], event.occurred_at)
+        if isinstance(event, Return) and item.settlement is not None:
+            fact["spend"] -= item.settlement.refund
+        if is_visit:
+            fact["visited"] = _later(fact["visited"], event.occurred_at)
+    if not facts:
+        return
+    c = customers.c
+    bought = bindparam("bought", type_=c.last_purchase_at.type)
+    visited = bindparam("visited", type_=c.last_visit_at.type)
+    statement = (
+        update(customers)
+        .where(c.id == bindparam("cid"))
+        .values(
+            purchase_count=c.purchase_count + bindparam("n"),
+            lifetime_spend=c.lifetime_spend + bindparam("spend"),
+            last_purchase_at=case(
+                (bought.is_(None), c.last_purchase_at),
+                (c.last_purchase_at.is_(None), bought),
+                (c.last_purchase_at < bought, bought),
+                else_=c.last_purchase_at,
+            ),
+            last_visit_at=case(
+                (visited.is_(None), c.last_visit_at),
+                (c.last_visit_at.is_(None), visited),
+                (c.last_visit_at < visited, visited),
+                else_=c.last_visit_at,
+            ),
+        )
+    )
+    conn.execute(statement, list(facts.values()))
+
+
+def _later(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
+
+
+__all__ = [
+    "IngestReport",
+    "IngestedEvent",
+    "ItemResult",
+    "append_events",
+    "ingest_events",
+]

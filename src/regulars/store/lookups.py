@@ -1,0 +1,122 @@
+"""Set-based lookups that resolve what incoming data refers to: customers, locations, staff.
+
+Ingest and import resolve a whole batch at once with ``IN`` queries, never row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import Connection, select, tuple_
+
+from regulars.store.tables import customers, events, locations, staff
+
+T = TypeVar("T")
+CHUNK = 500
+
+
+def chunked(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    """Where a reference landed: the live customer id (after following merges) and status."""
+
+    id: int
+    status: str
+
+
+def customers_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, CustomerRef]:
+    """Resolve customer ids; a merged duplicate resolves to the customer it was merged into."""
+    wanted = sorted(set(ids))
+    found: dict[int, CustomerRef] = {}
+    merged: dict[int, int] = {}
+    for part in chunked(wanted):
+        rows = conn.execute(
+            select(customers.c.id, customers.c.status, customers.c.merged_into_id).where(
+                customers.c.id.in_(part)
+            )
+        )
+        for cid, status, into in rows:
+            if status == "merged" and into is not None:
+                merged[cid] = into
+            else:
+                found[cid] = CustomerRef(cid, status)
+    if merged:
+        targets = customers_by_id(conn, merged.values())
+        for cid, into in merged.items():
+            if into in targets:
+                found[cid] = targets[into]
+    return found
+
+
+def customers_by_card(conn: Connection, cards: Iterable[str]) -> dict[str, CustomerRef]:
+    wanted = sorted(set(cards))
+    found: dict[str, CustomerRef] = {}
+    for part in chunked(wanted):
+        rows = conn.execute(
+            select(customers.c.card_number, customers.c.id, customers.c.status).where(
+                customers.c.card_number.in_(part)
+            )
+        )
+        for card, cid, status in rows:
+            found[card] = CustomerRef(cid, status)
+    return found
+
+
+def location_ids(conn: Connection) -> dict[str, int]:
+    """Location code → id; a business has a handful, so this is read whole."""
+    return {
+        str(code): int(lid) for code, lid in conn.execute(select(locations.c.code, locations.c.id))
+    }
+
+
+def staff_ids(conn: Connection, ids: Iterable[int]) -> set[int]:
+    wanted = sorted(set(ids))
+    present: set[int] = set()
+    for part in chunked(wanted):
+        present.update(conn.scalars(select(staff.c.id).where(staff.c.id.in_(part))))
+    return present
+
+
+def existing_event_keys(conn: Connection, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (source, external_id) pairs are already on the timeline."""
+    present: set[tuple[str, str]] = set()
+    by_source: dict[str, list[str]] = {}
+    for source, external_id in keys:
+        by_source.setdefault(source, []).append(external_id)
+    for source, ids in by_source.items():
+        for part in chunked(sorted(set(ids))):
+            rows = conn.execute(
+                select(events.c.external_id).where(
+                    events.c.source == source, events.c.external_id.in_(part)
+                )
+            )
+            present.update((source, external_id) for (external_id,) in rows)
+    return present
+
+
+def events_by_key(
+    conn: Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, int | None, str, dict[str, object]]]:
+    """(source, external_id) → (event id, customer id, type, payload) for referenced events."""
+    found: dict[tuple[str, str], tuple[int, int | None, str, dict[str, object]]] = {}
+    unique = sorted(set(keys))
+    for part in chunked(unique, 200):
+        rows = conn.execute(
+            select(
+                events.c.source,
+                events.c.external_id,
+                events.c.id,
+                events.c.customer_id,
+                events.c.type,
+                events.c.payload,
+            ).where(tuple_(events.c.source, events.c.external_id).in_(part))
+        )
+        for source, external_id, eid, cid, kind, payload in rows:
+            found[(source, external_id)] = (eid, cid, kind, payload)
+    return found

@@ -1,0 +1,11 @@
+"""All tables on one metadata: importing this module registers every table module.
+
+Add a new table module to the import list below; migrations are generated from here.
+"""
+
+from __future__ import annotations
+
+from regulars.store import tables
+from regulars.store.tables import metadata
+
+__all__ = ["metadata", "tables"]
