@@ -192,6 +192,7 @@ events = Table(
     Column("source", String(60), nullable=False),
     Column("external_id", String(120), nullable=False),
     Column("ref_event_id", ForeignKey("events.id", ondelete="SET NULL")),  # a return's purchase
+    Column("amount", BigId),  # money that changed hands, minor units: net paid, −refund
     Column("payload", Json, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     UniqueConstraint("source", "external_id"),
