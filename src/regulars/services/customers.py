@@ -138,8 +138,11 @@ def update_customer(
                 raise InvalidInput([FieldProblem(key, "cannot be cleared")])
         if not values:
             return
-        values["updated_at"] = now
-        conn.execute(update(customers).where(customers.c.id == customer_id).values(**values))
+        conn.execute(
+            update(customers)
+            .where(customers.c.id == customer_id)
+            .values(**values, updated_at=now)
+        )
         audit.record(
             conn,
             at=now,
