@@ -87,14 +87,13 @@ class SmtpChannel:
         except smtplib.SMTPResponseException as error:
             self._drop()
             return _classify(error.smtp_code, f"SMTP server said {_reply(error)}")
-        except smtplib.SMTPServerDisconnected as error:
+        except (TimeoutError, smtplib.SMTPServerDisconnected) as error:
             self._drop()
+            if isinstance(error, TimeoutError) or "timed out" in str(error):
+                return SendResult.transient(
+                    f"SMTP server did not answer within {self.settings.timeout_s:g} s"
+                )
             return SendResult.transient(f"SMTP server disconnected: {error}")
-        except TimeoutError:
-            self._drop()
-            return SendResult.transient(
-                f"SMTP server did not answer within {self.settings.timeout_s:g} s"
-            )
         except (OSError, smtplib.SMTPException) as error:
             self._drop()
             return SendResult.transient(f"SMTP connection failed: {type(error).__name__}: {error}")

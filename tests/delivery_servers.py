@@ -1,0 +1,163 @@
+"""Real local servers for delivery tests: an aiosmtpd SMTP server and a small HTTP receiver.
+
+Both run in a background thread on a free port and keep what they received. Their answers can
+be scripted per recipient (SMTP) or per request (HTTP): refuse with a code, hang for a while,
+or accept. Nothing here is a mock of our code; the channels talk real SMTP and HTTP to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message as EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Received:
+    """One message the SMTP server accepted."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+    @property
+    def key(self) -> str:
+        return str(self.message["X-Regulars-Key"])
+
+
+@dataclass
+class SmtpSink:
+    """The handler aiosmtpd calls; scripts say how to answer RCPT for an address, in order.
+
+    A script entry is ``"550"``/``"451"`` (refuse with that code), ``"hang:<seconds>"``
+    (say nothing for that long), or ``"ok"``. ``before_data`` runs before a message is
+    accepted (the crash test kills the worker there).
+    """
+
+    received: list[Received] = field(default_factory=list)
+    scripts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    before_data: Callable[[int], None] | None = None
+    data_delay_s: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        script = self.scripts.get(address)
+        step = script.pop(0) if script else "ok"
+        if step.startswith("hang:"):
+            await asyncio.sleep(float(step.split(":", 1)[1]))
+            return "451 4.3.0 too slow, try later"
+        if step == "550":
+            return "550 5.1.1 no such mailbox here"
+        if step == "451":
+            return "451 4.3.2 mailbox busy, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.before_data is not None:
+            self.before_data(len(self.received))
+        if self.data_delay_s:
+            await asyncio.sleep(self.data_delay_s)
+        parsed = message_from_bytes(envelope.content)
+        with self.lock:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        return "250 2.0.0 accepted"
+
+    def keys(self) -> Counter[str]:
+        with self.lock:
+            return Counter(r.key for r in self.received)
+
+    def to(self, address: str) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if address in r.rcpt_tos]
+
+
+@contextmanager
+def smtp_server(sink: SmtpSink | None = None) -> Iterator[tuple[SmtpSink, int]]:
+    """An aiosmtpd server on a free port for the duration of the block."""
+    sink = sink or SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
+
+
+@dataclass
+class HttpRequest:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class HttpSink:
+    """Requests received, and the answers to give (status codes, or ``"hang"``), in order."""
+
+    requests: list[HttpRequest] = field(default_factory=list)
+    answers: list[int | str] = field(default_factory=list)
+    hang_s: float = 2.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@contextmanager
+def http_server(sink: HttpSink | None = None) -> Iterator[tuple[HttpSink, str]]:
+    """A threading HTTP server answering POSTs as scripted; yields (sink, base URL)."""
+    sink = sink or HttpSink()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            with sink.lock:
+                answer = sink.answers.pop(0) if sink.answers else 200
+                if answer != "hang":
+                    sink.requests.append(HttpRequest(self.path, dict(self.headers), body))
+            if answer == "hang":
+                time.sleep(sink.hang_s)
+                answer = 504
+            payload = json.dumps({"id": f"prov-{len(sink.requests)}"}).encode()
+            self.send_response(int(answer))
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield sink, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
