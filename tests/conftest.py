@@ -23,6 +23,8 @@ from regulars.config import Settings
 from regulars.store.db import make_engine
 from regulars.store.schema import metadata
 
+pytest_plugins = ["tests.web_fixtures"]  # app, api_client, client_for, console_client
+
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 5, 1, 7, 0, tzinfo=UTC)
 

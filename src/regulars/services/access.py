@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Connection, select, true
 
 from regulars.domain.access import Actor, can_see_location, may
+from regulars.domain.customers import Role
 from regulars.domain.errors import Forbidden, NotFound
-from regulars.store.tables import customers
+from regulars.store.tables import customers, staff, staff_locations
 
 
 def access_customer(conn: Connection, actor: Actor, customer_id: int) -> int:
@@ -42,3 +43,74 @@ def require_location(actor: Actor, location_id: int | None) -> None:
     """Stop an actor acting at a location that is not theirs."""
     if not can_see_location(actor, location_id):
         raise Forbidden("this location is not yours", field="location")
+
+
+# -- who the actor is, and what roles and keys may do ------------------------------------
+
+#: Permissions an API key can be limited to. A key created without a list may do everything
+#: its role allows; other areas add their permission names here as they need them.
+PERMISSIONS: frozenset[str] = frozenset(
+    {
+        "customers:read",
+        "customers:write",
+        "events:read",
+        "events:write",
+        "audit:read",
+        "privacy:export",
+        "privacy:erase",
+        "loyalty:read",
+        "loyalty:write",
+        "planner:read",
+        "planner:write",
+    }
+)
+
+#: Roles that run a location: they browse the audit log, export and erase, issue API keys.
+MANAGING_ROLES: frozenset[Role] = frozenset({Role.owner, Role.manager})
+
+
+def staff_location_ids(conn: Connection, staff_id: int) -> frozenset[int]:
+    return frozenset(
+        int(lid)
+        for lid in conn.scalars(
+            select(staff_locations.c.location_id).where(staff_locations.c.staff_id == staff_id)
+        )
+    )
+
+
+def actor_for_staff(conn: Connection, staff_id: int) -> Actor | None:
+    """The actor a signed-in member of staff acts as; owners span the whole business."""
+    row = conn.execute(
+        select(staff.c.id, staff.c.role, staff.c.name, staff.c.active).where(staff.c.id == staff_id)
+    ).first()
+    if row is None or not row.active:
+        return None
+    role = Role(row.role)
+    scope = None if role == Role.owner else staff_location_ids(conn, staff_id)
+    return Actor(kind="staff", id=int(row.id), role=role, locations=scope, name=row.name)
+
+
+def is_manager(actor: Actor) -> bool:
+    """Owners and managers, and regulars itself (the CLI and the scheduler)."""
+    if actor.kind in ("system", "cli"):
+        return True
+    return actor.role in MANAGING_ROLES
+
+
+def require_manager(actor: Actor) -> None:
+    """Stop anyone below manager (an API key counts by the role it was issued with)."""
+    if not is_manager(actor):
+        raise Forbidden("only a manager or the owner may do this")
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    """Stop a person or key whose role is not among ``roles``; regulars itself always passes."""
+    if actor.kind in ("system", "cli"):
+        return
+    if actor.role not in roles:
+        raise Forbidden("your role may not do this")
+
+
+def location_scope(actor: Actor) -> frozenset[int] | None:
+    """The location ids the actor is limited to, or None for the whole business."""
+    return actor.locations

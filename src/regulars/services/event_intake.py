@@ -1,0 +1,112 @@
+"""Events arriving from an integration or a person: ingest, limited to what the caller may reach.
+
+``ingest_events`` trusts its caller (the demo, the CSV import, the loyalty engine). An API
+key or a member of staff may only add events for customers and at locations of their own;
+items beyond that are rejected as if the customer did not exist, so nobody can probe which
+ids exist elsewhere. The batch is audited as one entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from regulars.domain.access import Actor, can_see_location
+from regulars.domain.errors import FieldProblem, InvalidInput
+from regulars.services.access import require
+from regulars.services.ingest import IngestReport, ItemResult, append_events
+from regulars.store import audit, lookups
+from regulars.store.tables import customers
+from regulars.store.uow import UnitOfWork
+
+MAX_BATCH = 1000
+
+
+def record_events(
+    uow: UnitOfWork, actor: Actor, items: Sequence[Any], *, now: datetime
+) -> IngestReport:
+    """Ingest a batch on behalf of ``actor``; see the module docstring."""
+    require(actor, "events:write")
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(
+            [FieldProblem("events", f"a batch holds at most {MAX_BATCH} events; split it")]
+        )
+    with uow:
+        conn = uow.conn
+        refused = _out_of_reach(conn, actor, items)
+        allowed = [(i, item) for i, item in enumerate(items) if i not in refused]
+        report, _ = append_events(conn, [item for _, item in allowed], now=now)
+        results: dict[int, ItemResult] = {
+            i: ItemResult(i, "rejected", errors=(problem,)) for i, problem in refused.items()
+        }
+        for (index, _), result in zip(allowed, report.results, strict=True):
+            results[index] = ItemResult(index, result.status, result.event_id, result.errors)
+        merged = IngestReport([results[i] for i in range(len(items))])
+        if merged.created:
+            audit.record(
+                conn,
+                at=now,
+                actor=actor.label,
+                action="events.ingest",
+                entity="events",
+                entity_id=f"batch of {len(items)}",
+                after={
+                    "created": merged.created,
+                    "duplicates": merged.duplicates,
+                    "rejected": merged.rejected,
+                    "event_ids": [r.event_id for r in merged.results if r.event_id][:200],
+                },
+            )
+        uow.commit()
+    return merged
+
+
+def _out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[int, FieldProblem]:
+    """Items naming a customer or location outside the actor's locations."""
+    if actor.locations is None:
+        return {}
+    dicts = [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+    ids = [item["customer_id"] for _, item in dicts if isinstance(item.get("customer_id"), int)]
+    cards = [
+        item["card_number"].replace(" ", "").upper()
+        for _, item in dicts
+        if isinstance(item.get("card_number"), str)
+    ]
+    by_id = lookups.customers_by_id(conn, ids)
+    by_card = lookups.customers_by_card(conn, cards)
+    homes = _home_locations(conn, [r.id for r in (*by_id.values(), *by_card.values())])
+    places = lookups.location_ids(conn)
+    refused: dict[int, FieldProblem] = {}
+    for index, item in dicts:
+        cid, card, where = item.get("customer_id"), item.get("card_number"), item.get("location")
+        if isinstance(cid, int) and cid in by_id:
+            if not can_see_location(actor, homes.get(by_id[cid].id)):
+                refused[index] = FieldProblem("customer_id", "no such customer")
+                continue
+        elif isinstance(card, str):
+            ref = by_card.get(card.replace(" ", "").upper())
+            if ref is not None and not can_see_location(actor, homes.get(ref.id)):
+                refused[index] = FieldProblem("card_number", "no customer has this card")
+                continue
+        elif cid is None and card is None and item.get("type") == "recall":
+            refused[index] = FieldProblem("type", "only the whole business can record a recall")
+            continue
+        if isinstance(where, str) and where in places and places[where] not in actor.locations:
+            refused[index] = FieldProblem("location", "this location is not yours")
+    return refused
+
+
+def _home_locations(conn: Connection, ids: Sequence[int]) -> dict[int, int | None]:
+    homes: dict[int, int | None] = {}
+    for part in lookups.chunked(sorted(set(ids))):
+        for cid, home in conn.execute(
+            select(customers.c.id, customers.c.home_location_id).where(customers.c.id.in_(part))
+        ):
+            homes[int(cid)] = home
+    return homes
+
+
+__all__ = ["MAX_BATCH", "record_events"]

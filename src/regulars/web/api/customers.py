@@ -1,0 +1,251 @@
+"""Customers over the API: enrol, read the 360° view, change, search, the timeline, merge.
+
+Every route calls the same service function as the console and the CLI; the services check
+access, so a customer of another location answers 404 here exactly as an unknown id does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from regulars.domain.customers import (
+    AssetIn,
+    ConsentIn,
+    CustomerIn,
+    CustomerPatch,
+    HouseholdMemberIn,
+    PreferenceIn,
+)
+from regulars.domain.errors import FieldProblem, InvalidInput
+from regulars.services import customers as customer_service
+from regulars.services import queries
+from regulars.web.deps import ActorDep, IdempotencyKey, RuntimeDep, idempotent
+from regulars.web.schemas import (
+    CreatedOut,
+    CustomerOut,
+    CustomerSummaryOut,
+    ErrorOut,
+    Page,
+    TimelineEntryOut,
+)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "No valid API key or session."},
+    403: {"model": ErrorOut, "description": "Your role or key may not do this."},
+    404: {"model": ErrorOut, "description": "No such customer (or not at your locations)."},
+    422: {"model": ErrorOut, "description": "Bad input; `field` names what is wrong."},
+}
+
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"], responses=ERRORS)
+
+CustomerId = Annotated[int, Path(gt=0, le=2**62, description="The customer's id.")]
+
+
+def _view(runtime: Any, actor: Any, customer_id: int) -> CustomerOut:
+    return CustomerOut.of(queries.customer_360(runtime.uow(readonly=True), actor, customer_id))
+
+
+@router.post("", status_code=201, response_model=CustomerOut, summary="Enrol a customer")
+def create_customer(
+    request: Request,
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    body: Annotated[CustomerIn, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    def produce() -> tuple[int, Any]:
+        customer_id = customer_service.create_customer(
+            runtime.uow(), actor, body, now=runtime.now()
+        )
+        return 201, _view(runtime, actor, customer_id)
+
+    return idempotent(request, actor, idempotency_key, body.model_dump(mode="json"), produce)
+
+
+@router.get("", response_model=Page[CustomerSummaryOut], summary="Search customers")
+def search_customers(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Name prefix, e-mail, phone or card number."),
+    ] = None,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    phone: Annotated[str | None, Query(max_length=40)] = None,
+    card_number: Annotated[str | None, Query(max_length=60)] = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[CustomerSummaryOut]:
+    offset = _offset(cursor)
+    found = queries.search_customers(
+        runtime.uow(readonly=True),
+        actor,
+        q,
+        name=name,
+        email=email,
+        phone=phone,
+        card_number=card_number,
+        limit=limit + 1,
+        offset=offset,
+    )
+    more = len(found) > limit
+    return Page[CustomerSummaryOut](
+        items=[CustomerSummaryOut.model_validate(c) for c in found[:limit]],
+        next_cursor=f"o{offset + limit}" if more else None,
+    )
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.startswith("o") or not cursor[1:].isdigit():
+        raise InvalidInput([FieldProblem("cursor", "not a cursor this API gave out")])
+    return int(cursor[1:])
+
+
+@router.get("/{customer_id}", response_model=CustomerOut, summary="A customer's 360° view")
+def get_customer(actor: ActorDep, runtime: RuntimeDep, customer_id: CustomerId) -> CustomerOut:
+    return _view(runtime, actor, customer_id)
+
+
+@router.patch("/{customer_id}", response_model=CustomerOut, summary="Change a customer")
+def update_customer(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    body: Annotated[CustomerPatch, Body()],
+) -> CustomerOut:
+    customer_service.update_customer(runtime.uow(), actor, customer_id, body, now=runtime.now())
+    return _view(runtime, actor, customer_id)
+
+
+@router.get(
+    "/{customer_id}/timeline",
+    response_model=Page[TimelineEntryOut],
+    summary="The customer's timeline, newest first",
+)
+def customer_timeline(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    type: Annotated[
+        list[str] | None, Query(description="Only these event types (repeatable).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[TimelineEntryOut]:
+    page = queries.timeline(
+        runtime.uow(readonly=True),
+        actor,
+        customer_id,
+        types=type or (),
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page[TimelineEntryOut](
+        items=[TimelineEntryOut.model_validate(e) for e in page.entries],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post(
+    "/{customer_id}/household-members",
+    status_code=201,
+    response_model=CreatedOut,
+    summary="Add a household member",
+)
+def add_household_member(
+    request: Request,
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    body: Annotated[HouseholdMemberIn, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    def produce() -> tuple[int, Any]:
+        new_id = customer_service.add_household_member(
+            runtime.uow(), actor, customer_id, body, now=runtime.now()
+        )
+        return 201, CreatedOut(id=new_id)
+
+    return idempotent(request, actor, idempotency_key, body.model_dump(mode="json"), produce)
+
+
+@router.post(
+    "/{customer_id}/assets",
+    status_code=201,
+    response_model=CreatedOut,
+    summary="Record something the household owns",
+)
+def add_asset(
+    request: Request,
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    body: Annotated[AssetIn, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    def produce() -> tuple[int, Any]:
+        new_id = customer_service.add_asset(
+            runtime.uow(), actor, customer_id, body, now=runtime.now()
+        )
+        return 201, CreatedOut(id=new_id)
+
+    return idempotent(request, actor, idempotency_key, body.model_dump(mode="json"), produce)
+
+
+@router.put(
+    "/{customer_id}/preferences",
+    response_model=CustomerOut,
+    summary="Save a preference (replaces the one with the same label)",
+)
+def set_preference(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    body: Annotated[PreferenceIn, Body()],
+) -> CustomerOut:
+    customer_service.set_preference(runtime.uow(), actor, customer_id, body, now=runtime.now())
+    return _view(runtime, actor, customer_id)
+
+
+@router.put(
+    "/{customer_id}/consents",
+    response_model=CustomerOut,
+    summary="Record consent given or withdrawn on one channel",
+)
+def set_consent(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    body: Annotated[ConsentIn, Body()],
+) -> CustomerOut:
+    customer_service.set_consent(runtime.uow(), actor, customer_id, body, now=runtime.now())
+    return _view(runtime, actor, customer_id)
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    duplicate_id: Annotated[int, Field(gt=0, le=2**62)]
+
+
+@router.post(
+    "/{customer_id}/merge",
+    response_model=CustomerOut,
+    summary="Fold a duplicate profile into this one (both timelines become one)",
+)
+def merge_customers(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    body: Annotated[MergeIn, Body()],
+) -> CustomerOut:
+    customer_service.merge_customers(
+        runtime.uow(), actor, customer_id, body.duplicate_id, now=runtime.now()
+    )
+    return _view(runtime, actor, customer_id)
