@@ -1,0 +1,296 @@
+"""Check-in: the customer is at the counter; record the visit and say what to say.
+
+A card scan (or a name picked from a search) records a ``visit`` and returns, in one
+answer, what the person at the counter should know right now: it is her birthday (or her
+husband's), the prompts the planner left for the next visit, tier news, the usual order,
+fresh personal notes, an open complaint. It runs a handful of indexed queries, because the
+customer is standing there. Marking "greeted" is one more call, and it is what lets (or
+stops) the automated greeting later that day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import Connection, select, update
+
+from regulars.domain.access import Actor
+from regulars.domain.customers import celebrated_birthday, normalise_card_number
+from regulars.domain.errors import FieldProblem, InvalidInput, NotFound, validate
+from regulars.domain.moments import birthday_keys
+from regulars.services.access import access_customer, require, require_location
+from regulars.services.ingest import append_events
+from regulars.store.moment_queries import open_complaints
+from regulars.store.planner_tables import staff_tasks
+from regulars.store.tables import customers, events, household_members, locations, preferences
+from regulars.store.uow import UnitOfWork
+
+NOTES_FRESH_DAYS = 90
+TIER_NEWS_DAYS = 30
+
+
+class CheckInIn(BaseModel):
+    """A check-in as the console or a till sends it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    card_number: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    customer_id: Annotated[int, Field(gt=0)] | None = None
+    location: Annotated[str, Field(min_length=1, max_length=40)]
+    staff_id: Annotated[int, Field(gt=0)] | None = None
+    at: AwareDatetime | None = None
+    request_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> CheckInIn:
+        if (self.card_number is None) == (self.customer_id is None):
+            raise ValueError("give card_number or customer_id (one of them)")
+        return self
+
+
+class GreetedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    moment: Annotated[str, Field(min_length=1, max_length=60)] = "birthday"
+    staff_id: Annotated[int, Field(gt=0)] | None = None
+
+
+def check_in(
+    uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime, leap_rule: str = "feb28"
+) -> dict[str, Any]:
+    """Record the visit and return what the counter should know now (see module docstring)."""
+    require(actor, "checkins:write")
+    request = validate(CheckInIn, data)
+    at = request.at or now
+    with uow:
+        conn = uow.conn
+        place = conn.execute(
+            select(locations.c.id, locations.c.timezone).where(locations.c.code == request.location)
+        ).first()
+        if place is None:
+            raise InvalidInput([FieldProblem("location", f"unknown location {request.location!r}")])
+        require_location(actor, place.id)
+        customer_id = _resolve(conn, request)
+        access_customer(conn, actor, customer_id)
+        external_id = request.request_id or f"{customer_id}:{request.location}:{at.isoformat()}"
+        visit = {
+            "type": "visit",
+            "kind": "check_in",
+            "source": "checkin",
+            "external_id": external_id,
+            "occurred_at": at.isoformat(),
+            "customer_id": customer_id,
+            "location": request.location,
+        }
+        staff_id = request.staff_id or (actor.id if actor.kind == "staff" else None)
+        if staff_id is not None:
+            visit["staff_id"] = staff_id
+        report, _ = append_events(conn, [visit], now=now)
+        result = report.results[0]
+        if result.status == "rejected":
+            raise InvalidInput(list(result.errors))
+        checkin_id = result.event_id
+        if checkin_id is None:  # a retried request: the same visit, already on record
+            checkin_id = conn.scalar(
+                select(events.c.id).where(
+                    events.c.source == "checkin", events.c.external_id == external_id
+                )
+            )
+        view = counter_view(conn, customer_id, at=at, zone=str(place.timezone), leap_rule=leap_rule)
+        uow.commit()
+    return {"checkin_id": checkin_id, "duplicate": result.status == "duplicate", **view}
+
+
+def _resolve(conn: Connection, request: CheckInIn) -> int:
+    if request.customer_id is not None:
+        found = conn.execute(
+            select(customers.c.id, customers.c.status, customers.c.merged_into_id).where(
+                customers.c.id == request.customer_id
+            )
+        ).first()
+        if found is None:
+            raise NotFound("no such customer", field="customer_id")
+        return int(found.merged_into_id or found.id) if found.status == "merged" else int(found.id)
+    try:
+        card = normalise_card_number(request.card_number or "")
+    except ValueError as error:
+        raise InvalidInput([FieldProblem("card_number", str(error))]) from None
+    cid = conn.scalar(select(customers.c.id).where(customers.c.card_number == card))
+    if cid is None:
+        raise NotFound("no customer has this card", field="card_number")
+    return int(cid)
+
+
+def counter_view(
+    conn: Connection, customer_id: int, *, at: datetime, zone: str, leap_rule: str = "feb28"
+) -> dict[str, Any]:
+    """What the person at the counter should know about this customer at ``at``."""
+    c = customers.c
+    row = conn.execute(
+        select(c.first_name, c.last_name, c.birthday, c.household_id, c.status).where(
+            c.id == customer_id
+        )
+    ).one()
+    today = at.astimezone(ZoneInfo(zone)).date()
+    first = str(row.first_name)
+    prompts: list[str] = []
+    birthday_today = (
+        row.birthday is not None
+        and celebrated_birthday(row.birthday, today.year, leap_rule) == today
+    )
+    if birthday_today:
+        prompts.append(f"It is {first}'s birthday today: wish them a happy birthday.")
+    household = _household_birthdays(conn, row.household_id, customer_id, today, leap_rule)
+    for name, relation in household:
+        prompts.append(f"It is {name}'s birthday today ({first}'s {relation}): ask after them.")
+    t = staff_tasks.c
+    tasks = list(
+        conn.execute(
+            select(t.id, t.moment, t.summary).where(
+                t.customer_id == customer_id,
+                t.kind == "in_person",
+                t.status == "open",
+                t.due_on <= today,
+                t.valid_until >= today,
+            )
+        )
+    )
+    for _, moment, summary in tasks:
+        if moment == "birthday" and birthday_today:
+            continue
+        prompts.append(f"Mention: {summary}")
+    complaints = open_complaints(conn, [customer_id]).get(customer_id, {})
+    notes, tier_news, greeted = _timeline_bits(conn, customer_id, at, today, zone)
+    usual = {
+        str(label): str(value)
+        for label, value in conn.execute(
+            select(preferences.c.label, preferences.c.value)
+            .where(preferences.c.customer_id == customer_id)
+            .order_by(preferences.c.label)
+        )
+        if not str(label).startswith("date:")
+    }
+    return {
+        "customer_id": customer_id,
+        "name": f"{first} {row.last_name or ''}".strip(),
+        "status": str(row.status),
+        "birthday_today": birthday_today,
+        "household_birthdays": [{"name": n, "relation": r} for n, r in household],
+        "prompts": prompts,
+        "prompt_task_ids": [int(tid) for tid, _, _ in tasks],
+        "greeted_today": sorted(greeted),
+        "tier_news": tier_news,
+        "preferences": usual,
+        "notes": notes,
+        "open_complaints": [
+            {"ticket_id": ticket, "subject": subject} for ticket, subject in complaints.items()
+        ],
+    }
+
+
+def _household_birthdays(
+    conn: Connection, household_id: int | None, customer_id: int, today: date, leap_rule: str
+) -> list[tuple[str, str]]:
+    if household_id is None:
+        return []
+    m = household_members.c
+    rows = conn.execute(
+        select(m.name, m.relation, m.customer_id).where(
+            m.household_id == household_id, m.birthday_key.in_(birthday_keys(today, leap_rule))
+        )
+    )
+    return [(str(n), str(r)) for n, r, cid in rows if cid != customer_id]
+
+
+def _timeline_bits(
+    conn: Connection, customer_id: int, at: datetime, today: date, zone: str
+) -> tuple[list[dict[str, Any]], list[str], set[str]]:
+    """Fresh notes (newest first), recent tier news, and moments greeted today; one query."""
+    e = events.c
+    rows = conn.execute(
+        select(e.type, e.occurred_at, e.payload)
+        .where(
+            e.customer_id == customer_id,
+            e.occurred_at >= at - timedelta(days=NOTES_FRESH_DAYS),
+            e.occurred_at <= at + timedelta(minutes=1),
+            e.type.in_(["note", "tier", "greeted"]),
+        )
+        .order_by(e.occurred_at.desc())
+    )
+    notes: list[dict[str, Any]] = []
+    news: list[str] = []
+    greeted: set[str] = set()
+    local = ZoneInfo(zone)
+    for kind, when, payload in rows:
+        data = payload if isinstance(payload, dict) else {}
+        if kind == "note" and len(notes) < 5:
+            notes.append({"at": when.isoformat(), "text": str(data.get("text", ""))})
+        elif kind == "tier" and when >= at - timedelta(days=TIER_NEWS_DAYS) and not news:
+            news.append(_tier_words(data))
+        elif kind == "greeted" and when.astimezone(local).date() == today:
+            greeted.add(str(data.get("moment", "birthday")))
+    return notes, [n for n in news if n], greeted
+
+
+def _tier_words(data: dict[str, Any]) -> str:
+    change, to = data.get("change"), data.get("tier_to") or ""
+    return {
+        "up": f"Moved up to {to}: congratulate them.",
+        "down": f"Now {to}: be kind about it.",
+        "grace": f"Keeping {data.get('tier_from') or to} on grace this year.",
+        "close_to_next": f"Close to {to}: {data.get('detail') or 'a few more visits'}.",
+        "enrolled": f"New member ({to}).",
+    }.get(str(change), "")
+
+
+def mark_greeted(
+    uow: UnitOfWork, actor: Actor, checkin_id: int, data: Any, *, now: datetime
+) -> dict[str, Any]:
+    """Staff confirm they greeted the customer at this check-in; one ``greeted`` event.
+
+    Idempotent per check-in and moment; the counter prompts for that moment are done.
+    """
+    require(actor, "checkins:write")
+    request = validate(GreetedIn, data or {})
+    with uow:
+        conn = uow.conn
+        e = events.c
+        visit = conn.execute(
+            select(e.customer_id, e.location_id, e.staff_id, e.type).where(e.id == checkin_id)
+        ).first()
+        if visit is None or visit.type != "visit" or visit.customer_id is None:
+            raise NotFound("no such check-in", field="checkin_id")
+        access_customer(conn, actor, int(visit.customer_id))
+        code = conn.scalar(select(locations.c.code).where(locations.c.id == visit.location_id))
+        greeted: dict[str, Any] = {
+            "type": "greeted",
+            "moment": request.moment,
+            "source": "checkin",
+            "external_id": f"greeted:{checkin_id}:{request.moment}",
+            "occurred_at": now.isoformat(),
+            "customer_id": int(visit.customer_id),
+        }
+        if code is not None:
+            greeted["location"] = str(code)
+        staff_id = request.staff_id or (actor.id if actor.kind == "staff" else visit.staff_id)
+        if staff_id is not None:
+            greeted["staff_id"] = int(staff_id)
+        report, _ = append_events(conn, [greeted], now=now)
+        if report.results[0].status == "rejected":
+            raise InvalidInput(list(report.results[0].errors))
+        t = staff_tasks.c
+        conn.execute(
+            update(staff_tasks)
+            .where(
+                t.customer_id == visit.customer_id,
+                t.kind == "in_person",
+                t.moment == request.moment,
+                t.status == "open",
+            )
+            .values(status="done", outcome="greeted", closed_at=now)
+        )
+        uow.commit()
+    return {"checkin_id": checkin_id, "moment": request.moment, "greeted": True}

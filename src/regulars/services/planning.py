@@ -1,0 +1,455 @@
+"""``plan_day``: the day's touches for every customer with a moment, and why.
+
+The order of work, and why it is this order:
+
+1. **Find** the moments set-based, per playbook (a café and a dealership read different
+   rules and thresholds), for the customers of the locations that playbook serves.
+2. **Skip** keys already decided: re-planning the same day changes nothing decided before.
+3. **Choose** per candidate the first touch of its rule that the guards let through.
+4. **Merge** a customer's other moments into their most important human touch.
+5. **Allocate** calls to people (owner first, most important first); overflow falls back.
+6. **Cap** automated messages per customer and week, most important first.
+7. **Write** decisions (every one, skips included, with reasons), staff tasks, and outbox
+   rows (through the delivery side's ``enqueue_message``) in one transaction.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text
+
+from regulars.domain.capacity import Caller, Standing, allocate
+from regulars.domain.decisions import Choice, choose
+from regulars.domain.errors import FieldProblem, InvalidInput
+from regulars.domain.moments import MOMENTS, Candidate
+from regulars.domain.playbooks import Playbook, PlaybookBook, Purpose
+from regulars.domain.pressure import PROMOTIONAL, SentLately, apply_caps, merge_human
+from regulars.services.outbox import enqueue_message, needed_context
+from regulars.services.playbook_store import active_playbooks
+from regulars.services.send_guard import situation_of
+from regulars.store.ids import allocate_ids
+from regulars.store.moment_queries import (
+    Decided,
+    Facts,
+    Scope,
+    decided,
+    find_candidates,
+    gather_facts,
+    location_zones,
+)
+from regulars.store.planner_tables import plan_decisions, staff_tasks
+from regulars.store.tables import staff, staff_locations
+from regulars.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One decision as the plan prints it."""
+
+    decision_id: int | None
+    customer_id: int
+    customer: str
+    moment: str
+    occasion: str
+    status: str
+    touch: str | None
+    assignee: str | None
+    when: str | None
+    reasons: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision_id": self.decision_id,
+            "customer_id": self.customer_id,
+            "customer": self.customer,
+            "moment": self.moment,
+            "occasion": self.occasion,
+            "status": self.status,
+            "touch": self.touch,
+            "assignee": self.assignee,
+            "when": self.when,
+            "reasons": self.reasons,
+        }
+
+
+@dataclass
+class PlanReport:
+    day: date
+    dry_run: bool
+    lines: list[PlanLine] = field(default_factory=list)
+    already_decided: int = 0
+    tasks: int = 0
+    messages: int = 0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for line in self.lines:
+            out[line.status] += 1
+        return dict(out)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.day.isoformat(),
+            "dry_run": self.dry_run,
+            "decisions": [line.as_dict() for line in self.lines],
+            "counts": self.counts(),
+            "already_decided": self.already_decided,
+            "tasks": self.tasks,
+            "messages": self.messages,
+        }
+
+
+def plan_day(
+    uow: UnitOfWork,
+    *,
+    day: date,
+    now: datetime,
+    location: str | None = None,
+    dry_run: bool = False,
+    leap_rule: str = "feb28",
+    book: PlaybookBook | None = None,
+) -> PlanReport:
+    """Plan ``day`` (each customer's local calendar day) and write it unless ``dry_run``."""
+    report = PlanReport(day, dry_run)
+    with uow:
+        conn = uow.conn
+        if conn.dialect.name == "postgresql":
+            # Two planners on the same day queue here instead of racing for the same keys.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"),
+                {"k": zlib.crc32(f"plan:{day.isoformat()}".encode())},
+            )
+        book = book or active_playbooks(conn)
+        zones = location_zones(conn)
+        wanted: int | None = None
+        if location is not None:
+            wanted = next((lid for lid, (_, _, code) in zones.items() if code == location), None)
+            if wanted is None:
+                raise InvalidInput([FieldProblem("location", f"unknown location {location!r}")])
+        planner = _Planner(conn, day=day, now=now, book=book, report=report)
+        planner.run(_scopes(book, zones, wanted), leap_rule)
+        if dry_run:
+            uow.rollback()
+        else:
+            uow.commit()
+    return report
+
+
+def _scopes(
+    book: PlaybookBook, zones: dict[int, tuple[str, str, str]], wanted: int | None
+) -> list[tuple[Playbook, Scope]]:
+    """Each playbook with the home locations it serves (customers with none: the default)."""
+    by_playbook: dict[int, tuple[Playbook, list[int]]] = {}
+    for lid, (_, kind, _) in sorted(zones.items()):
+        if wanted is not None and lid != wanted:
+            continue
+        playbook = book.for_location_kind(kind)
+        if playbook is not None:
+            by_playbook.setdefault(id(playbook), (playbook, []))[1].append(lid)
+    default = book.playbooks.get("default")
+    out: list[tuple[Playbook, Scope]] = []
+    for playbook, ids in by_playbook.values():
+        unplaced = wanted is None and playbook is default
+        out.append((playbook, Scope(tuple(ids), include_unplaced=unplaced)))
+    if wanted is None and default is not None and id(default) not in by_playbook:
+        out.append((default, Scope((), include_unplaced=True)))
+    return out
+
+
+class _Planner:
+    def __init__(
+        self, conn: Connection, *, day: date, now: datetime, book: PlaybookBook, report: PlanReport
+    ) -> None:
+        self.conn = conn
+        self.day = day
+        self.now = now
+        self.book = book
+        self.report = report
+        self.playbook_of: dict[int, Playbook] = {}
+
+    def run(self, scopes: list[tuple[Playbook, Scope]], leap_rule: str) -> None:
+        candidates: dict[tuple[int, str, str], Candidate] = {}
+        for playbook, scope in scopes:
+            for candidate in find_candidates(
+                self.conn,
+                day=self.day,
+                scope=scope,
+                thresholds=playbook.thresholds,
+                leap_rule=leap_rule,
+            ):
+                candidates.setdefault(candidate.key, candidate)
+                self.playbook_of.setdefault(candidate.customer_id, playbook)
+        if not candidates:
+            return
+        done = decided(self.conn, {k[0] for k in candidates}, self.day)
+        fresh = [c for key, c in candidates.items() if key not in done.keys]
+        self.report.already_decided = len(candidates) - len(fresh)
+        if not fresh:
+            return
+        unhappy_days = max(p.thresholds.unhappy_days for p in self.book.playbooks.values())
+        facts = gather_facts(
+            self.conn, {c.customer_id for c in fresh}, now=self.now, unhappy_days=unhappy_days
+        )
+        per_customer: dict[int, list[Choice]] = defaultdict(list)
+        for candidate in sorted(fresh, key=lambda c: c.key):
+            fact = facts.get(candidate.customer_id)
+            if fact is None:
+                continue
+            per_customer[candidate.customer_id].append(self._choose(candidate, fact, done))
+        for choices in per_customer.values():
+            merge_human(choices)
+        self._allocate_calls(per_customer, facts, done)
+        for cid, choices in per_customer.items():
+            apply_caps(choices, self.playbook_of[cid].caps, _lately(done, cid))
+        self._write(per_customer, facts)
+
+    def _situation_for(self, fact: Facts, done: Decided) -> Any:
+        return situation_of(fact, self.now, human_today=fact.customer_id in done.human_today)
+
+    def _choose(self, candidate: Candidate, fact: Facts, done: Decided, start: int = 0) -> Choice:
+        playbook = self.playbook_of[candidate.customer_id]
+        rule = playbook.rule_for(candidate.moment, fact.tier, fact.lifetime_spend)
+        return choose(
+            candidate,
+            rule,
+            self._situation_for(fact, done),
+            day=self.day,
+            now=self.now,
+            default_send_at=playbook.send_at,
+            unhappy_days=playbook.thresholds.unhappy_days,
+            start=start,
+        )
+
+    def _allocate_calls(
+        self, per_customer: dict[int, list[Choice]], facts: dict[int, Facts], done: Decided
+    ) -> None:
+        calls = [
+            (choice, _standing(facts[cid]))
+            for cid, choices in per_customer.items()
+            for choice in choices
+            if choice.touch_kind == "call"
+        ]
+        if not calls:
+            return
+        overflow = allocate(calls, _callers(self.conn, self.day), self.day)
+        for choice in overflow:
+            cid = choice.candidate.customer_id
+            fallback = self._fallback(choice, facts[cid], done)
+            choices = per_customer[cid]
+            choices[choices.index(choice)] = fallback
+
+    def _fallback(self, choice: Choice, fact: Facts, done: Decided) -> Choice:
+        """The playbook's next touch after the call that found nobody (never another call)."""
+        start = choice.touch_index + 1
+        while True:
+            nxt = self._choose(choice.candidate, fact, done, start=start)
+            if nxt.touch_kind != "call":
+                break
+            start = nxt.touch_index + 1
+        nxt.reasons = [*choice.reasons, *(r for r in nxt.reasons)]
+        nxt.merged = choice.merged
+        if nxt.status == "suppressed" and not nxt.reasons[-1].startswith("no touch"):
+            nxt.because("no touch left in the playbook")
+        return nxt
+
+    def _write(self, per_customer: dict[int, list[Choice]], facts: dict[int, Facts]) -> None:
+        every = [c for cid in sorted(per_customer) for c in per_customer[cid]]
+        ids = allocate_ids(self.conn, plan_decisions, len(every))
+        id_of = {choice.candidate.key: ids[n] for n, choice in enumerate(every)}
+        names = _staff_names(self.conn)
+        rows: list[dict[str, Any]] = []
+        tasks: list[dict[str, Any]] = []
+        messages = 0
+        for choice in every:
+            cand = choice.candidate
+            fact = facts[cand.customer_id]
+            decision_id = id_of[cand.key]
+            if choice.automated and choice.touch is not None and choice.touch.template:
+                messages += self._enqueue(choice, fact, decision_id)
+            rows.append(
+                {
+                    "id": decision_id,
+                    "customer_id": cand.customer_id,
+                    "moment": cand.moment.value,
+                    "occasion": cand.occasion,
+                    "plan_date": self.day,
+                    "location_id": fact.location_id,
+                    "status": choice.status,
+                    "touch": choice.touch_kind,
+                    "purpose": choice.purpose.value,
+                    "priority": choice.priority,
+                    "assignee_staff_id": choice.assignee,
+                    "send_after": choice.send_after if choice.automated else None,
+                    "due_on": choice.due_on if choice.human else None,
+                    "merged_into_id": id_of.get(choice.merged_into) if choice.merged_into else None,
+                    "detail": cand.detail[:300],
+                    "reasons": choice.reasons,
+                    "created_at": self.now,
+                }
+            )
+            if choice.human and choice.touch is not None:
+                kind = choice.touch.touch
+                due = choice.due_on or self.day
+                if kind == "call":
+                    due = self.day + timedelta(days=choice.touch.within_days)
+                tasks.append(
+                    {
+                        "decision_id": decision_id,
+                        "customer_id": cand.customer_id,
+                        "kind": kind,
+                        "moment": cand.moment.value,
+                        "assignee_staff_id": choice.assignee
+                        if kind == "call"
+                        else (fact.owner_id if kind == "card" else None),
+                        "location_id": fact.location_id,
+                        "due_on": due,
+                        "valid_until": choice.valid_until if kind == "in_person" else None,
+                        "status": "open",
+                        "attempt": 1,
+                        "summary": _summary(choice),
+                        "created_at": self.now,
+                    }
+                )
+            assignee = names.get(choice.assignee) if choice.assignee else None
+            when = choice.send_after.isoformat() if choice.automated and choice.send_after else None
+            if choice.human and choice.due_on:
+                when = choice.due_on.isoformat()
+            self.report.lines.append(
+                PlanLine(
+                    decision_id,
+                    cand.customer_id,
+                    f"{fact.first_name} {fact.last_name}".strip(),
+                    cand.moment.value,
+                    cand.occasion,
+                    choice.status,
+                    choice.touch_kind,
+                    assignee,
+                    when,
+                    choice.explanation,
+                )
+            )
+        # Merged decisions point at their lead; write leads first so the reference exists.
+        rows.sort(key=lambda r: r["merged_into_id"] is not None)
+        for start in range(0, len(rows), 2000):
+            self.conn.execute(plan_decisions.insert(), rows[start : start + 2000])
+        for start in range(0, len(tasks), 2000):
+            self.conn.execute(staff_tasks.insert(), tasks[start : start + 2000])
+        self.report.tasks = len(tasks)
+        self.report.messages = messages
+
+    def _enqueue(self, choice: Choice, fact: Facts, decision_id: int) -> int:
+        touch = choice.touch
+        assert touch is not None and touch.template is not None  # noqa: S101 - checked by caller
+        context = _context(choice, touch.template, touch.touch)
+        if isinstance(context, str):
+            choice.drop("suppressed", context)
+            return 0
+        when = choice.send_after or self.now
+        fresh = enqueue_message(
+            self.conn,
+            key=f"plan:{fact.customer_id}:{choice.candidate.moment.value}:{choice.candidate.occasion}",
+            customer_id=fact.customer_id,
+            channel=touch.touch,
+            moment=choice.candidate.moment.value,
+            template=touch.template,
+            context=context,
+            send_after=when,
+            decision_id=decision_id,
+        )
+        return 1 if fresh else 0
+
+
+def _context(choice: Choice, template: str, channel: str) -> dict[str, object] | str:
+    """What the template needs beyond the profile, from the moment's facts; or why not."""
+    cand = choice.candidate
+    label = MOMENTS[cand.moment].label
+    available: dict[str, object] = {
+        "occasion": cand.detail or label,
+        "subject": label[:1].upper() + label[1:],
+        "body": f"A note from us about your {label}"
+        + (f": {cand.detail}." if cand.detail else "."),
+        **cand.facts,
+    }
+    context: dict[str, object] = {}
+    for name in sorted(needed_context(template, channel)):
+        if name not in available:
+            return f"template {template!r} needs {name!r}, which this moment does not provide"
+        context[name] = available[name]
+    return context
+
+
+def _summary(choice: Choice) -> str:
+    moments = [choice.candidate, *choice.merged]
+    words = []
+    for cand in moments:
+        label = MOMENTS[cand.moment].label
+        words.append(f"{label} ({cand.detail})" if cand.detail else label)
+    return "; ".join(words)[:500]
+
+
+def _standing(fact: Facts) -> Standing:
+    return Standing(
+        tier=fact.tier,
+        lifetime_spend=fact.lifetime_spend,
+        at_risk=fact.open_complaint or fact.unhappy_at is not None,
+        owner_id=fact.owner_id,
+        location_id=fact.location_id,
+    )
+
+
+def _lately(done: Decided, customer_id: int) -> SentLately:
+    lately = SentLately()
+    for touch, purpose in done.automated_week.get(customer_id, []):
+        if purpose == Purpose.transactional.value:
+            continue
+        lately.total += 1
+        lately.per_channel[touch] = lately.per_channel.get(touch, 0) + 1
+        if purpose in {p.value for p in PROMOTIONAL}:
+            lately.promotional += 1
+    return lately
+
+
+def _callers(conn: Connection, day: date) -> list[Caller]:
+    """Staff who take calls, with what today's earlier plans already gave them."""
+    s = staff.c
+    rows = list(
+        conn.execute(
+            select(s.id, s.name, s.daily_call_capacity, s.working_days).where(
+                s.active.is_(True), s.daily_call_capacity > 0
+            )
+        )
+    )
+    where: dict[int, set[int]] = defaultdict(set)
+    for sid, lid in conn.execute(select(staff_locations.c.staff_id, staff_locations.c.location_id)):
+        where[int(sid)].add(int(lid))
+    t, d = staff_tasks.c, plan_decisions.c
+    taken: dict[Any, Any] = dict(
+        conn.execute(
+            select(t.assignee_staff_id, func.count())
+            .select_from(staff_tasks.join(plan_decisions, d.id == t.decision_id))
+            .where(t.kind == "call", d.plan_date == day, t.assignee_staff_id.is_not(None))
+            .group_by(t.assignee_staff_id)
+        ).all()
+    )
+    return [
+        Caller(
+            id=int(sid),
+            name=str(name),
+            locations=frozenset(where[int(sid)]),
+            capacity=max(int(capacity) - int(taken.get(sid, 0)), 0),
+            working_days=frozenset(str(days).split(",")),
+        )
+        for sid, name, capacity, days in rows
+    ]
+
+
+def _staff_names(conn: Connection) -> dict[int, str]:
+    return {int(i): str(n) for i, n in conn.execute(select(staff.c.id, staff.c.name))}
+
+
+__all__ = ["PlanLine", "PlanReport", "plan_day"]

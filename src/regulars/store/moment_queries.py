@@ -1,0 +1,620 @@
+"""Set-based queries for the planner: today's moment candidates and what we know about them.
+
+Finding who has a moment today among a million customers is a handful of indexed queries
+(birthday key, event type and date, asset model, enrolment date) plus one filtered pass for
+lapsing regulars; the Python that follows only ever sees the candidates. Facts about the
+candidates (profile, consents, today's visits, complaints, recent unhappiness, tier,
+decisions already taken) are then read in chunks of ``IN`` queries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+)
+
+from regulars.domain.moments import MILESTONES, Candidate, MomentKind, birthday_keys
+from regulars.domain.playbooks import Thresholds
+from regulars.store.lookups import chunked
+from regulars.store.planner_tables import plan_decisions
+from regulars.store.tables import (
+    assets,
+    consents,
+    customers,
+    events,
+    household_members,
+    locations,
+    preferences,
+)
+
+LIVE = ("active", "do_not_contact", "deceased")
+TIER_MOMENTS = {
+    "up": MomentKind.tier_up,
+    "down": MomentKind.tier_down,
+    "grace": MomentKind.tier_grace,
+    "close_to_next": MomentKind.close_to_next_tier,
+}
+
+
+def _payload(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    loaded = json.loads(value) if value else {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which customers a plan covers: some home locations, and maybe those with none."""
+
+    location_ids: tuple[int, ...] | None = None
+    include_unplaced: bool = True
+
+    def clause(self) -> ColumnElement[bool]:
+        if self.location_ids is None:
+            return literal(True)
+        parts: list[ColumnElement[bool]] = [customers.c.home_location_id.in_(self.location_ids)]
+        if self.include_unplaced:
+            parts.append(customers.c.home_location_id.is_(None))
+        return or_(*parts)
+
+
+def find_candidates(
+    conn: Connection,
+    *,
+    day: date,
+    scope: Scope,
+    thresholds: Thresholds,
+    leap_rule: str = "feb28",
+) -> list[Candidate]:
+    """Every moment on ``day`` for customers in scope; events are those of the day before."""
+    found: list[Candidate] = []
+    found += _birthdays(conn, day, scope, leap_rule)
+    found += _household_birthdays(conn, day, scope, leap_rule)
+    found += _anniversaries(conn, day, scope)
+    found += _purchases(conn, day, scope, thresholds)
+    found += _loyalty_events(conn, day, scope)
+    found += _unhappy(conn, day, scope)
+    found += _complaints(conn, day, scope, thresholds)
+    found += _recalls(conn, day, scope)
+    found += _service_due(conn, day, scope, thresholds)
+    found += _lapsing(conn, day, scope, thresholds)
+    found += _custom_dates(conn, day, scope)
+    return found
+
+
+def _birthdays(conn: Connection, day: date, scope: Scope, rule: str) -> list[Candidate]:
+    c = customers.c
+    rows = conn.execute(
+        select(c.id).where(
+            c.birthday_key.in_(birthday_keys(day, rule)), c.status.in_(LIVE), scope.clause()
+        )
+    )
+    return [Candidate(int(cid), MomentKind.birthday, str(day.year)) for (cid,) in rows]
+
+
+def _household_birthdays(conn: Connection, day: date, scope: Scope, rule: str) -> list[Candidate]:
+    c, m = customers.c, household_members.c
+    rows = conn.execute(
+        select(c.id, m.id, m.name, m.relation)
+        .select_from(household_members.join(customers, c.household_id == m.household_id))
+        .where(
+            m.birthday_key.in_(birthday_keys(day, rule)),
+            or_(m.customer_id.is_(None), m.customer_id != c.id),
+            c.status.in_(LIVE),
+            scope.clause(),
+        )
+    )
+    return [
+        Candidate(
+            int(cid),
+            MomentKind.household_birthday,
+            f"{day.year}:{mid}",
+            str(name),
+            {"member_name": str(name), "relation": str(relation)},
+        )
+        for cid, mid, name, relation in rows
+    ]
+
+
+def _anniversaries(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
+    c = customers.c
+    ranges = []
+    for years in range(1, 41):
+        try:
+            then = day.replace(year=day.year - years)
+        except ValueError:  # 29 February in a common year: no anniversary to find that year
+            continue
+        ranges.append(
+            and_(
+                c.created_at >= _midnight(then), c.created_at < _midnight(then) + timedelta(days=1)
+            )
+        )
+    rows = conn.execute(
+        select(c.id, c.created_at).where(or_(*ranges), c.status.in_(LIVE), scope.clause())
+    )
+    out = []
+    for cid, created in rows:
+        years = day.year - created.year
+        out.append(
+            Candidate(
+                int(cid),
+                MomentKind.anniversary,
+                str(day.year),
+                f"{years} years",
+                {"occasion": f"{years} years"},
+            )
+        )
+    return out
+
+
+def _window(day: date) -> tuple[datetime, datetime]:
+    """What happened 'since yesterday': the UTC day before the plan day."""
+    end = _midnight(day)
+    return end - timedelta(days=1), end
+
+
+def _events_in(
+    conn: Connection, kinds: Sequence[str], start: datetime, end: datetime, scope: Scope
+) -> list[Any]:
+    e, c = events.c, customers.c
+    return list(
+        conn.execute(
+            select(e.id, e.customer_id, e.type, e.occurred_at, e.payload, c.purchase_count)
+            .select_from(events.join(customers, c.id == e.customer_id))
+            .where(
+                e.type.in_(kinds),
+                e.occurred_at >= start,
+                e.occurred_at < end,
+                c.status.in_(LIVE),
+                scope.clause(),
+            )
+        )
+    )
+
+
+def _purchases(conn: Connection, day: date, scope: Scope, limits: Thresholds) -> list[Candidate]:
+    start, end = _window(day)
+    out: list[Candidate] = []
+    for eid, cid, _, _, payload, count in _events_in(conn, ["purchase"], start, end, scope):
+        data = _payload(payload)
+        total = sum(
+            int(line.get("quantity", 1)) * int(line.get("unit_price", 0))
+            - int(line.get("discount", 0))
+            for line in data.get("lines", [])
+        )
+        if count == 1:
+            out.append(Candidate(int(cid), MomentKind.first_purchase, "1"))
+        elif count in MILESTONES:
+            out.append(
+                Candidate(
+                    int(cid), MomentKind.purchase_milestone, str(count), f"purchase no. {count}"
+                )
+            )
+        if total >= limits.large_purchase:
+            out.append(
+                Candidate(
+                    int(cid),
+                    MomentKind.large_purchase,
+                    str(eid),
+                    f"{total / 100:.2f}",
+                    {"amount": total},
+                )
+            )
+    return out
+
+
+def _loyalty_events(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
+    start, end = _window(day)
+    out: list[Candidate] = []
+    rows = _events_in(conn, ["tier", "points_expiring"], start, end, scope)
+    for eid, cid, kind, _, payload, _ in rows:
+        data = _payload(payload)
+        if kind == "tier":
+            moment = TIER_MOMENTS.get(str(data.get("change")))
+            if moment is None:
+                continue
+            tier = str(data.get("tier_to") or data.get("tier_from") or "")
+            out.append(Candidate(int(cid), moment, str(eid), tier, {"tier": tier}))
+        else:
+            points, expires = int(data.get("points", 0)), str(data.get("expires_on", ""))
+            out.append(
+                Candidate(
+                    int(cid),
+                    MomentKind.points_expiring,
+                    expires,
+                    f"{points} points expire on {expires}",
+                    {"points": points, "expires_on": expires},
+                )
+            )
+    return out
+
+
+def _unhappy(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
+    start, end = _window(day)
+    out: list[Candidate] = []
+    for eid, cid, kind, _, payload, _ in _events_in(
+        conn, ["survey_answer", "call"], start, end, scope
+    ):
+        data = _payload(payload)
+        if kind == "survey_answer" and is_detractor(data):
+            out.append(
+                Candidate(
+                    int(cid),
+                    MomentKind.detractor,
+                    str(eid),
+                    f"{data.get('kind', 'nps')} {data.get('score')}",
+                )
+            )
+        elif kind == "call" and data.get("emotion") == "unhappy":
+            out.append(
+                Candidate(
+                    int(cid), MomentKind.unhappy_call, str(eid), str(data.get("notes", ""))[:200]
+                )
+            )
+    return out
+
+
+def is_unhappy(kind: str, payload: dict[str, Any]) -> bool:
+    """A detractor survey answer or a call that ended unhappy."""
+    if kind == "survey_answer":
+        return is_detractor(payload)
+    return kind == "call" and payload.get("emotion") == "unhappy"
+
+
+def is_detractor(payload: dict[str, Any]) -> bool:
+    score = int(payload.get("score", 10))
+    return score <= 2 if payload.get("kind") == "csat" else score <= 6
+
+
+def _complaints(conn: Connection, day: date, scope: Scope, limits: Thresholds) -> list[Candidate]:
+    """Complaints that crossed 'open for X days' in the last week and are still open."""
+    end = _midnight(day) - timedelta(days=limits.complaint_open_days)
+    opened = _events_in(conn, ["ticket"], end - timedelta(days=7), end, scope)
+    tickets = {
+        (int(cid), str(_payload(p).get("ticket_id"))): _payload(p)
+        for _, cid, _, _, p, _ in opened
+        if _payload(p).get("status") == "opened" and _payload(p).get("category") == "complaint"
+    }
+    if not tickets:
+        return []
+    still_open = open_complaints(conn, {cid for cid, _ in tickets})
+    return [
+        Candidate(cid, MomentKind.complaint_open, ticket, str(data.get("subject", "")))
+        for (cid, ticket), data in tickets.items()
+        if ticket in still_open.get(cid, {})
+    ]
+
+
+def _recalls(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
+    start, end = _window(day)
+    e, a, c = events.c, assets.c, customers.c
+    recalls = list(
+        conn.execute(
+            select(e.id, e.payload).where(
+                e.type == "recall", e.occurred_at >= start, e.occurred_at < end
+            )
+        )
+    )
+    out: list[Candidate] = []
+    for rid, payload in recalls:
+        data = _payload(payload)
+        if data.get("status", "open") != "open":
+            continue
+        rows = conn.execute(
+            select(a.customer_id, a.label)
+            .select_from(assets.join(customers, c.id == a.customer_id))
+            .where(a.model_code == str(data.get("asset_model")), c.status.in_(LIVE), scope.clause())
+        )
+        title = str(data.get("title", ""))
+        for cid, label in rows:
+            out.append(
+                Candidate(
+                    int(cid),
+                    MomentKind.recall,
+                    str(rid),
+                    f"{title} — {label}",
+                    {"asset": str(label), "recall_title": title},
+                )
+            )
+    return out
+
+
+def _service_due(conn: Connection, day: date, scope: Scope, limits: Thresholds) -> list[Candidate]:
+    """Assets due ``lead`` days from now (and the three days before, in case a plan was missed)."""
+    a, c = assets.c, customers.c
+    due = day + timedelta(days=limits.service_due_lead_days)
+    rows = conn.execute(
+        select(a.customer_id, a.id, a.label, a.service_due_on)
+        .select_from(assets.join(customers, c.id == a.customer_id))
+        .where(
+            a.service_due_on >= due - timedelta(days=3),
+            a.service_due_on <= due,
+            c.status.in_(LIVE),
+            scope.clause(),
+        )
+    )
+    return [
+        Candidate(
+            int(cid),
+            MomentKind.service_due,
+            f"{when.isoformat()}:{aid}",
+            f"{label} on {when.isoformat()}",
+            {"asset": str(label)},
+        )
+        for cid, aid, label, when in rows
+    ]
+
+
+def _days(column: Any, dialect: str) -> Any:
+    """A timestamp as fractional days since an epoch, the same way on SQLite and PostgreSQL."""
+    if dialect == "sqlite":
+        return func.julianday(column)
+    return extract("epoch", column) / 86_400.0
+
+
+def _lapsing(conn: Connection, day: date, scope: Scope, limits: Thresholds) -> list[Candidate]:
+    """Regulars whose silence crossed k × their own usual gap during the last seven days.
+
+    The usual gap is (last purchase − enrolment) / (purchases − 1); the threshold has a floor
+    so a daily regular is not 'lapsing' after a weekend. One filtered pass over customers.
+    """
+    c = customers.c
+    dialect = conn.dialect.name
+    today = _days(literal(_midnight(day), customers.c.created_at.type), dialect)
+    silence = today - _days(c.last_visit_at, dialect)
+    gap = (_days(c.last_purchase_at, dialect) - _days(c.created_at, dialect)) / (
+        c.purchase_count - 1
+    )
+    limit = gap * limits.lapsing_factor
+    threshold = case(
+        (limit > limits.lapsing_floor_days, limit), else_=float(limits.lapsing_floor_days)
+    )
+    rows = conn.execute(
+        select(c.id, c.last_visit_at).where(
+            c.purchase_count >= 3,
+            c.last_visit_at < _midnight(day) - timedelta(days=limits.lapsing_floor_days),
+            c.last_purchase_at > c.created_at,
+            c.status == "active",
+            scope.clause(),
+            silence >= threshold,
+            silence < threshold + 7,
+        )
+    )
+    return [
+        Candidate(
+            int(cid),
+            MomentKind.lapsing,
+            seen.date().isoformat(),
+            f"last seen {seen.date().isoformat()}",
+        )
+        for cid, seen in rows
+    ]
+
+
+def _custom_dates(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
+    """Dates a customer told us about, kept as preferences labelled 'date: …' valued 'MM-DD'."""
+    p, c = preferences.c, customers.c
+    rows = conn.execute(
+        select(p.customer_id, p.label)
+        .select_from(preferences.join(customers, c.id == p.customer_id))
+        .where(
+            p.label.like("date:%"),
+            p.value == f"{day.month:02d}-{day.day:02d}",
+            c.status.in_(LIVE),
+            scope.clause(),
+        )
+    )
+    return [
+        Candidate(
+            int(cid),
+            MomentKind.custom_date,
+            f"{day.year}:{label}",
+            str(label).removeprefix("date:").strip(),
+            {"occasion": str(label).removeprefix("date:").strip()},
+        )
+        for cid, label in rows
+    ]
+
+
+# --------------------------------------------------------------------------- facts
+
+
+@dataclass
+class Facts:
+    """What the guards and capacity need to know about one customer, read in bulk."""
+
+    customer_id: int
+    first_name: str = ""
+    last_name: str = ""
+    city: str = ""
+    status: str = "active"
+    has_email: bool = False
+    has_phone: bool = False
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    location_id: int | None = None
+    zone: str = "UTC"
+    owner_id: int | None = None
+    lifetime_spend: int = 0
+    consents: dict[str, bool] = field(default_factory=dict)
+    visits: list[datetime] = field(default_factory=list)
+    greeted: list[tuple[datetime, str]] = field(default_factory=list)
+    open_complaint: bool = False
+    unhappy_at: datetime | None = None
+    tier: str | None = None
+
+
+def location_zones(conn: Connection) -> dict[int, tuple[str, str, str]]:
+    """Location id → (time zone, kind, code); a business has a handful."""
+    rows = conn.execute(
+        select(locations.c.id, locations.c.timezone, locations.c.kind, locations.c.code)
+    )
+    return {int(lid): (str(tz), str(kind), str(code)) for lid, tz, kind, code in rows}
+
+
+def gather_facts(
+    conn: Connection, customer_ids: Iterable[int], *, now: datetime, unhappy_days: int
+) -> dict[int, Facts]:
+    """Profile, consents, recent visits, complaints, unhappiness and tier for these customers."""
+    ids = sorted(set(customer_ids))
+    zones = location_zones(conn)
+    facts: dict[int, Facts] = {}
+    c = customers.c
+    for part in chunked(ids, 900):
+        for row in conn.execute(
+            select(
+                c.id,
+                c.first_name,
+                c.last_name,
+                c.city,
+                c.status,
+                c.email,
+                c.phone,
+                c.quiet_start,
+                c.quiet_end,
+                c.home_location_id,
+                c.owner_staff_id,
+                c.lifetime_spend,
+            ).where(c.id.in_(part))
+        ):
+            zone = zones[row.home_location_id][0] if row.home_location_id in zones else "UTC"
+            facts[int(row.id)] = Facts(
+                customer_id=int(row.id),
+                first_name=str(row.first_name),
+                last_name=str(row.last_name or ""),
+                city=str(row.city or ""),
+                status=str(row.status),
+                has_email=bool(row.email),
+                has_phone=bool(row.phone),
+                quiet_start=row.quiet_start,
+                quiet_end=row.quiet_end,
+                location_id=row.home_location_id,
+                zone=zone,
+                owner_id=row.owner_staff_id,
+                lifetime_spend=int(row.lifetime_spend or 0),
+            )
+        for cid, channel, granted in conn.execute(
+            select(consents.c.customer_id, consents.c.channel, consents.c.granted).where(
+                consents.c.customer_id.in_(part)
+            )
+        ):
+            facts[int(cid)].consents[str(channel)] = bool(granted)
+    _recent_events(conn, facts, now=now, unhappy_days=unhappy_days)
+    complaints = open_complaints(conn, facts.keys())
+    for cid, tickets in complaints.items():
+        if tickets and cid in facts:
+            facts[cid].open_complaint = True
+    return facts
+
+
+def _recent_events(
+    conn: Connection, facts: dict[int, Facts], *, now: datetime, unhappy_days: int
+) -> None:
+    e = events.c
+    since = now - timedelta(days=max(unhappy_days, 2))
+    day_ago = now - timedelta(days=2)
+    for part in chunked(sorted(facts), 900):
+        rows = conn.execute(
+            select(e.customer_id, e.type, e.occurred_at, e.payload)
+            .where(
+                e.customer_id.in_(part),
+                e.type.in_(["visit", "greeted", "survey_answer", "call", "tier", "purchase"]),
+                e.occurred_at >= since,
+            )
+            .order_by(e.occurred_at)
+        )
+        for cid, kind, at, payload in rows:
+            fact = facts[int(cid)]
+            if at > now:
+                continue
+            if kind in ("visit", "purchase") and at >= day_ago:
+                if kind == "visit" or _payload(payload).get("channel", "in_store") == "in_store":
+                    fact.visits.append(at)
+            elif kind == "greeted" and at >= day_ago:
+                fact.greeted.append((at, str(_payload(payload).get("moment", "birthday"))))
+            elif is_unhappy(str(kind), _payload(payload)):
+                fact.unhappy_at = at
+    _tiers(conn, facts)
+
+
+def _tiers(conn: Connection, facts: dict[int, Facts]) -> None:
+    """The latest tier the loyalty engine announced for each customer."""
+    e = events.c
+    for part in chunked(sorted(facts), 900):
+        rows = conn.execute(
+            select(e.customer_id, e.payload)
+            .where(e.customer_id.in_(part), e.type == "tier")
+            .order_by(e.occurred_at, e.id)
+        )
+        for cid, payload in rows:
+            data = _payload(payload)
+            if data.get("change") in ("up", "down", "enrolled", "grace"):
+                facts[int(cid)].tier = data.get("tier_to") or facts[int(cid)].tier
+
+
+def open_complaints(conn: Connection, customer_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """Customer → {ticket id: subject} of complaints opened and not (yet) closed."""
+    e = events.c
+    out: dict[int, dict[str, str]] = defaultdict(dict)
+    for part in chunked(sorted(set(customer_ids)), 900):
+        rows = conn.execute(
+            select(e.customer_id, e.payload)
+            .where(e.customer_id.in_(part), e.type == "ticket")
+            .order_by(e.occurred_at, e.id)
+        )
+        for cid, payload in rows:
+            data = _payload(payload)
+            ticket = str(data.get("ticket_id"))
+            if data.get("status") == "opened" and data.get("category") == "complaint":
+                out[int(cid)][ticket] = str(data.get("subject", ""))
+            elif data.get("status") == "closed":
+                out[int(cid)].pop(ticket, None)
+    return dict(out)
+
+
+@dataclass
+class Decided:
+    """Decisions already on record for the candidates: keys, today's human touches, last week."""
+
+    keys: set[tuple[int, str, str]] = field(default_factory=set)
+    human_today: set[int] = field(default_factory=set)
+    automated_week: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+
+
+def decided(conn: Connection, customer_ids: Iterable[int], day: date) -> Decided:
+    d = plan_decisions.c
+    out = Decided()
+    for part in chunked(sorted(set(customer_ids)), 900):
+        rows = conn.execute(
+            select(
+                d.customer_id, d.moment, d.occasion, d.plan_date, d.status, d.touch, d.purpose
+            ).where(d.customer_id.in_(part), d.plan_date >= day - timedelta(days=400))
+        )
+        for cid, moment, occasion, planned, status, touch, purpose in rows:
+            out.keys.add((int(cid), str(moment), str(occasion)))
+            active = status in ("planned", "deferred")
+            if active and touch == "call" and planned == day:
+                out.human_today.add(int(cid))
+            if active and touch in ("email", "sms") and planned > day - timedelta(days=7):
+                out.automated_week.setdefault(int(cid), []).append((str(touch), str(purpose)))
+    return out
