@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
-from email.message import Message as EmailMessage
+from email import policy as email_policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -79,7 +80,9 @@ class SmtpSink:
             self.before_data(len(self.received))
         if self.data_delay_s:
             await asyncio.sleep(self.data_delay_s)
-        parsed = message_from_bytes(envelope.content)
+        parsed = message_from_bytes(
+            envelope.content, _class=EmailMessage, policy=email_policy.default
+        )
         with self.lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
         return "250 2.0.0 accepted"

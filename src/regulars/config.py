@@ -48,6 +48,18 @@ class Settings(BaseSettings):
     webhook_secret: str = "change-me-webhook-secret"  # noqa: S105 - demo default, documented
     webhook_timeout_s: float = 10.0
 
+    outbox_max_attempts: int = Field(
+        default=6, ge=1, description="Tries per message before it goes to the dead letters."
+    )
+    outbox_backoff_base_s: float = Field(default=60.0, gt=0, description="First retry delay.")
+    outbox_backoff_cap_s: float = Field(default=21600.0, gt=0, description="Longest retry delay.")
+    outbox_lease_s: float = Field(
+        default=300.0, gt=0, description="How long a worker holds a message it is sending."
+    )
+    outbox_poll_s: float = Field(
+        default=60.0, gt=0, description="How often `regulars deliver` looks for due messages."
+    )
+
     leap_birthday_rule: str = Field(
         default="feb28",
         description="When a 29 February birthday is celebrated in a common year: feb28 or mar1.",

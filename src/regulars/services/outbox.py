@@ -180,9 +180,12 @@ def enqueue_message(
     }
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(outbox).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        dialect.insert(outbox)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(outbox.c.id)
     )
-    return conn.execute(statement).rowcount == 1
+    return conn.execute(statement).first() is not None
 
 
 _NOT_PLAIN = object()
@@ -332,13 +335,30 @@ def _prepare(
         conn = uow.conn
         at = clock.now()
         mine = and_(o.id == row["id"], o.status == "sending", o.claimed_by == worker_id)
-        verdict = check_send(
-            conn,
-            customer_id=row["customer_id"],
-            moment=row["moment"],
-            channel=row["channel"],
-            now=at,
-        )
+        try:
+            verdict = check_send(
+                conn,
+                customer_id=row["customer_id"],
+                moment=row["moment"],
+                channel=row["channel"],
+                now=at,
+            )
+        except Exception as error:  # a guard that cannot decide must not lose or send the row
+            uow.rollback()
+            detail = f"the send guards could not decide: {type(error).__name__}: {error}"
+            _transient(
+                uow.conn,
+                row,
+                int(row["attempts"]) + 1,
+                at,
+                worker_id,
+                policy,
+                report,
+                detail,
+                subject="",
+            )
+            uow.commit()
+            return None
         action = str(getattr(verdict, "action", "allow"))
         reason = str(getattr(verdict, "reason", "") or "")
         if action == "defer":
@@ -520,38 +540,50 @@ def _record(
         elif result.outcome == "permanent":
             _finish(conn, row, attempt, at, worker_id, "failed", result.detail, message.subject)
             report.failed += 1
-        elif attempt >= policy.max_attempts:
-            detail = f"gave up after {attempt} attempts; last error: {result.detail}"
-            _finish(conn, row, attempt, at, worker_id, "dead", detail, message.subject)
-            report.dead += 1
         else:
-            retry_at = at + retry_delay(
-                row["key"], attempt, base_s=policy.backoff_base_s, cap_s=policy.backoff_cap_s
+            _transient(
+                conn, row, attempt, at, worker_id, policy, report, result.detail, message.subject
             )
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == row["id"], outbox.c.status == "sending")
-                .values(
-                    status="queued",
-                    next_attempt_at=retry_at,
-                    last_error=result.detail[:1000],
-                    claimed_by=None,
-                    claimed_until=None,
-                    updated_at=at,
-                )
-            )
-            _log(conn, row["id"], attempt, at, worker_id, "transient", result.detail)
-            _timeline(
-                conn,
-                row,
-                attempt,
-                at,
-                "failed",
-                message.subject,
-                f"{result.detail} (retry at {retry_at.isoformat(timespec='seconds')})",
-            )
-            report.retrying += 1
         uow.commit()
+
+
+def _transient(
+    conn: Connection,
+    row: dict[str, Any],
+    attempt: int,
+    at: datetime,
+    worker_id: str,
+    policy: DeliveryPolicy,
+    report: DeliveryReport,
+    detail: str,
+    subject: str,
+) -> None:
+    """A failure worth retrying: back off, or give up (dead letter) after the last attempt."""
+    if attempt >= policy.max_attempts:
+        last = f"gave up after {attempt} attempts; last error: {detail}"
+        _finish(conn, row, attempt, at, worker_id, "dead", last, subject)
+        report.dead += 1
+        return
+    retry_at = at + retry_delay(
+        row["key"], attempt, base_s=policy.backoff_base_s, cap_s=policy.backoff_cap_s
+    )
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == row["id"], outbox.c.status == "sending")
+        .values(
+            status="queued",
+            attempts=attempt,
+            next_attempt_at=retry_at,
+            last_error=detail[:1000],
+            claimed_by=None,
+            claimed_until=None,
+            updated_at=at,
+        )
+    )
+    _log(conn, row["id"], attempt, at, worker_id, "transient", detail)
+    when = retry_at.isoformat(timespec="seconds")
+    _timeline(conn, row, attempt, at, "failed", subject, f"{detail} (retry at {when})")
+    report.retrying += 1
 
 
 def _finish(
