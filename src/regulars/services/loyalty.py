@@ -1,0 +1,924 @@
+"""The loyalty program engine's commands: programs, earning on ingest, membership, status.
+
+``apply_ingested`` is called by ingest for every batch, inside its transaction: it enrols,
+earns, reverses returned points and promotes members, with a handful of set-based reads
+and writes per batch whatever its size. Tier changes are written back onto the timeline
+as ``tier`` events so that the touch planner can turn them into moments.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, case, func, select, update
+
+from regulars.domain.access import Actor
+from regulars.domain.earning import earn_purchase, return_weight, reversal
+from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from regulars.domain.events import Goodwill, Purchase, Return
+from regulars.domain.ledger import lot_dates
+from regulars.domain.program import Program, describe, load_program
+from regulars.domain.tiers import month_key, progress, tier_for, window_end, window_months
+from regulars.services.access import (
+    access_customer,
+    customers_in_scope,
+    require,
+    require_manager,
+)
+from regulars.services.loyalty_book import (
+    Book,
+    BookLot,
+    LoadedProgram,
+    Member,
+    current_programs,
+    load_members,
+    new_member,
+)
+from regulars.store import audit
+from regulars.store.lookups import chunked
+from regulars.store.loyalty_tables import (
+    loyalty_ledger,
+    loyalty_members,
+    loyalty_programs,
+    loyalty_qualifying,
+    loyalty_rewards,
+)
+from regulars.store.tables import customers, locations
+from regulars.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from regulars.services.ingest import IngestedEvent
+
+#: Goodwill booked by ``services.goodwill`` is put on the timeline from this source; ingest
+#: must not book it a second time.
+OWN_SOURCE = "regulars"
+
+
+# -- programs ------------------------------------------------------------------------
+
+
+def check_program(text: str) -> Program:
+    """Validate a program file (InvalidInput lists each problem with its line)."""
+    return load_program(text)
+
+
+def load_program_file(uow: UnitOfWork, actor: Actor, text: str, *, now: datetime) -> int:
+    """Put a program (or a new version of it) in force; returns the version number.
+
+    Loading the same text again changes nothing. Rewards' stock is created for new rewards
+    and kept for existing ones, so reloading a program never refills a sold-out reward.
+    """
+    require(actor, "loyalty:write")
+    require_manager(actor)
+    program = load_program(text)
+    with uow:
+        conn = uow.conn
+        current = conn.execute(
+            select(loyalty_programs.c.version, loyalty_programs.c.source_text).where(
+                loyalty_programs.c.code == program.code, loyalty_programs.c.current.is_(True)
+            )
+        ).first()
+        if current is not None and current.source_text == text:
+            return int(current.version)
+        version = (
+            int(
+                conn.scalar(
+                    select(func.coalesce(func.max(loyalty_programs.c.version), 0)).where(
+                        loyalty_programs.c.code == program.code
+                    )
+                )
+                or 0
+            )
+            + 1
+        )
+        conn.execute(
+            update(loyalty_programs)
+            .where(loyalty_programs.c.code == program.code)
+            .values(current=False)
+        )
+        conn.execute(
+            loyalty_programs.insert().values(
+                code=program.code,
+                version=version,
+                name=program.name,
+                source_text=text,
+                current=True,
+                loaded_at=now,
+                loaded_by=actor.label,
+            )
+        )
+        stocked = dict(
+            conn.execute(
+                select(loyalty_rewards.c.code, loyalty_rewards.c.stock_left).where(
+                    loyalty_rewards.c.program == program.code
+                )
+            )
+            .all()
+        )
+        for reward in program.rewards:
+            if reward.code not in stocked:
+                conn.execute(
+                    loyalty_rewards.insert().values(
+                        program=program.code, code=reward.code, stock_left=reward.stock
+                    )
+                )
+            elif (stocked[reward.code] is None) != (reward.stock is None):
+                conn.execute(
+                    update(loyalty_rewards)
+                    .where(
+                        loyalty_rewards.c.program == program.code,
+                        loyalty_rewards.c.code == reward.code,
+                    )
+                    .values(stock_left=reward.stock)
+                )
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="program.load",
+            entity="program",
+            entity_id=program.code,
+            before={"version": current.version} if current is not None else None,
+            after={"version": version, "name": program.name},
+        )
+        uow.commit()
+    return version
+
+
+def programs_in_force(uow: UnitOfWork) -> dict[str, LoadedProgram]:
+    with uow:
+        return current_programs(uow.conn)
+
+
+def explain_program(uow: UnitOfWork, code: str | None = None) -> dict[str, list[str]]:
+    """Each program in force (or one), as plain sentences."""
+    programs = programs_in_force(uow)
+    if code is not None:
+        if code not in programs:
+            raise NotFound(f"no program {code!r} is loaded", field="code")
+        programs = {code: programs[code]}
+    return {c: describe(p.program) for c, p in sorted(programs.items())}
+
+
+# -- ingest --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Place:
+    code: str
+    brand: str
+    zone: ZoneInfo
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _places(conn: Connection) -> dict[int, _Place]:
+    return {
+        int(lid): _Place(code, brand or "", _zone(tz))
+        for lid, code, brand, tz in conn.execute(
+            select(locations.c.id, locations.c.code, locations.c.brand, locations.c.timezone)
+        )
+    }
+
+
+def _applies(lp: LoadedProgram, source: str, place: _Place | None) -> bool:
+    if source in lp.partner_sources:
+        return True
+    if lp.everywhere:
+        return True
+    return place is not None and (place.code in lp.locations or place.brand in lp.brands)
+
+
+def apply_ingested(conn: Connection, ingested: list[IngestedEvent], now: datetime) -> None:
+    """Earn, reverse and promote for a batch of new events, in the caller's transaction.
+
+    Purchases earn in every program that applies where they happened; returns take back
+    the returned lines' points pro rata; goodwill imported from other systems is booked.
+    """
+    relevant = [
+        item
+        for item in ingested
+        if item.customer_id is not None
+        and (
+            isinstance(item.event, Purchase | Return)
+            or (
+                isinstance(item.event, Goodwill)
+                and item.event.points > 0
+                and item.event.source != OWN_SOURCE
+            )
+        )
+    ]
+    if not relevant:
+        return
+    programs = current_programs(conn)
+    if not programs:
+        return
+    places = _places(conn)
+    routed: dict[str, list[IngestedEvent]] = defaultdict(list)
+    goodwill: list[IngestedEvent] = []
+    for item in relevant:
+        if isinstance(item.event, Goodwill):
+            goodwill.append(item)
+            continue
+        place = places.get(item.location_id) if item.location_id is not None else None
+        for code, lp in programs.items():
+            # A return goes wherever its purchase earned; programs without the lot skip it.
+            if isinstance(item.event, Return) or _applies(lp, item.event.source, place):
+                routed[code].append(item)
+    if goodwill:
+        for item, code in _route_goodwill(conn, programs, places, goodwill).items():
+            routed[code].append(item)
+    timeline: list[dict[str, Any]] = []
+    for code, items in routed.items():
+        _apply_program(conn, programs[code], items, places, now, timeline)
+    if timeline:
+        from regulars.services.ingest import append_events  # late: ingest imports this module
+
+        append_events(conn, timeline, now=now)
+
+
+def _route_goodwill(
+    conn: Connection,
+    programs: dict[str, LoadedProgram],
+    places: dict[int, _Place],
+    items: list[IngestedEvent],
+) -> dict[IngestedEvent, str]:
+    """Imported goodwill goes to the program of its location, else the customer's first."""
+    first: dict[int, str] = {}
+    cids = sorted({i.customer_id for i in items if i.customer_id is not None})
+    for part in chunked(cids):
+        for cid, code in conn.execute(
+            select(loyalty_members.c.customer_id, loyalty_members.c.program)
+            .where(loyalty_members.c.customer_id.in_(part))
+            .order_by(loyalty_members.c.enrolled_at, loyalty_members.c.id)
+        ):
+            if code in programs:
+                first.setdefault(cid, code)
+    out: dict[IngestedEvent, str] = {}
+    for item in items:
+        place = places.get(item.location_id) if item.location_id is not None else None
+        located = [
+            c
+            for c, lp in sorted(programs.items())
+            if place
+            and not lp.everywhere
+            and (place.code in lp.locations or place.brand in lp.brands)
+        ]
+        code = located[0] if located else first.get(item.customer_id or 0)
+        if code is None:
+            code = next((c for c, lp in sorted(programs.items()) if lp.everywhere), None)
+        if code is not None:
+            out[item] = code
+    return out
+
+
+def _apply_program(
+    conn: Connection,
+    lp: LoadedProgram,
+    items: list[IngestedEvent],
+    places: dict[int, _Place],
+    now: datetime,
+    timeline: list[dict[str, Any]],
+) -> None:
+    program = lp.program
+    rates = lp.rates
+    levels = program.tiers.levels
+    top = len(levels) - 1
+    by_points = program.tiers.qualify_on == "points"
+    members = load_members(conn, lp.code, {i.customer_id for i in items if i.customer_id})
+    book = Book(conn, now)
+    lots = _purchase_lots(conn, book, members, items)
+    home = _zone(program.timezone)
+    first_event_day = min(i.event.occurred_at for i in items).astimezone(home).date()
+    start_month, _ = window_months(program, first_event_day)
+    stored = _buckets(conn, [m.id for m in members.values()], start_month)
+    state: dict[int, dict[int, list[int]]] = {}
+    deltas: dict[tuple[int, int], tuple[Member, list[int]]] = {}
+
+    def buckets_of(member: Member) -> dict[int, list[int]]:
+        key = id(member)
+        if key not in state:
+            state[key] = {} if member.new else stored.get(member.id, {})
+        return state[key]
+
+    def bump(member: Member, month: int, spend: int, points: int) -> None:
+        pair = buckets_of(member).setdefault(month, [0, 0])
+        pair[0] += spend
+        pair[1] += points
+        _, delta = deltas.setdefault((id(member), month), (member, [0, 0]))
+        delta[0] += spend
+        delta[1] += points
+
+    def window_amount(member: Member, day: date) -> int:
+        first, last = window_months(program, day)
+        column = 1 if by_points else 0
+        return sum(
+            pair[column] for month, pair in buckets_of(member).items() if first <= month <= last
+        )
+
+    for item in sorted(items, key=lambda i: (i.event.occurred_at, i.id)):
+        event = item.event
+        cid = item.customer_id
+        if cid is None:
+            continue
+        member = members.get(cid)
+        place = places.get(item.location_id) if item.location_id is not None else None
+        local_day = event.occurred_at.astimezone(place.zone if place else home).date()
+        if isinstance(event, Purchase):
+            if member is None:
+                if program.enrolment != "auto":
+                    continue
+                member = new_member(cid, program, event.occurred_at, "auto")
+                members[cid] = member
+                book.touch(member)
+                timeline.append(
+                    _tier_event(
+                        lp.code,
+                        cid,
+                        event.occurred_at,
+                        "enrolled",
+                        None,
+                        levels[0].code,
+                        f"enrolled in {program.name}",
+                        f"loyalty:{lp.code}:{cid}:enrolled",
+                    )
+                )
+            tier_index = program.tier_index(member.tier)
+            lines = [(line.category, line.net) for line in event.lines]
+            earned = earn_purchase(
+                rates,
+                member.earning,
+                lines,
+                source=event.source,
+                local_day=local_day,
+                tier_index=tier_index,
+            )
+            spend = sum(net for category, net in lines if category not in rates.excluded)
+            if earned.points:
+                matures, expires = lot_dates(program, event.occurred_at)
+                lots[item.id] = book.credit(
+                    member,
+                    "earn",
+                    earned.points,
+                    at=event.occurred_at,
+                    reason=earned.reason(),
+                    event_id=item.id,
+                    matured=program.earning.pending_days == 0,
+                    matures_at=matures,
+                    expires_at=expires,
+                    line_points=earned.line_points,
+                    basis=earned.basis,
+                )
+                if member.last_activity_at is None or member.last_activity_at < event.occurred_at:
+                    member.last_activity_at = event.occurred_at
+            book.touch(member)
+            bump(member, month_key(local_day), spend, earned.points)
+            if tier_index < top:
+                target = tier_for(levels, window_amount(member, local_day))
+                if target > tier_index:
+                    timeline.append(
+                        _tier_event(
+                            lp.code,
+                            cid,
+                            event.occurred_at,
+                            "up",
+                            member.tier,
+                            levels[target].code,
+                            f"qualified for {levels[target].name}",
+                            f"loyalty:{lp.code}:{cid}:up:{levels[target].code}:{item.id}",
+                        )
+                    )
+                    member.tier = levels[target].code
+                    member.tier_since = event.occurred_at
+        elif isinstance(event, Return) and item.settlement is not None:
+            if member is None:
+                continue
+            returned = [(line.category, line.net) for line in item.settlement.lines]
+            spend_back = sum(net for category, net in returned if category not in rates.excluded)
+            lot = lots.get(item.purchase_event_id or 0)
+            points_back = 0
+            if lot is not None:
+                weight = return_weight(rates, returned, event.source in lp.partner_sources)
+                take = reversal(lot.line_points, lot.basis, lot.reversed_basis, weight)
+                completes = lot.reversed_basis < lot.basis <= lot.reversed_basis + weight
+                lot.reversed_basis += weight
+                if completes:
+                    take += lot.bonus_points
+                reason = f"return {event.external_id}: {take} points of purchase back"
+                got = book.take_from_lot(
+                    lot,
+                    "reverse",
+                    take,
+                    at=event.occurred_at,
+                    reason=reason,
+                    event_id=item.id,
+                    basis=weight,
+                )
+                if got < take:
+                    got += book.spend(
+                        member,
+                        "reverse",
+                        take - got,
+                        at=event.occurred_at,
+                        reason=f"{reason} (from other points; the purchase's were spent)",
+                        event_id=item.id,
+                    )
+                points_back = got
+            month = month_key(lot.at.astimezone(home).date()) if lot else month_key(local_day)
+            bump(member, month, -spend_back, -points_back)
+        elif isinstance(event, Goodwill):
+            if member is None:
+                member = new_member(cid, program, event.occurred_at, "auto")
+                members[cid] = member
+            _, expires = lot_dates(program, event.occurred_at)
+            book.credit(
+                member,
+                "goodwill",
+                event.points,
+                at=event.occurred_at,
+                reason=f"goodwill: {event.reason}",
+                event_id=item.id,
+                matured=True,
+                expires_at=expires,
+                counts_as_earned=False,
+            )
+    book.flush()
+    _write_buckets(
+        conn, [(m.id, month, d[0], d[1]) for (_, month), (m, d) in deltas.items() if any(d)]
+    )
+
+
+def _tier_event(
+    program: str,
+    customer_id: int,
+    at: datetime,
+    change: str,
+    tier_from: str | None,
+    tier_to: str | None,
+    detail: str,
+    external_id: str,
+) -> dict[str, Any]:
+    return {
+        "type": "tier",
+        "source": OWN_SOURCE,
+        "external_id": external_id,
+        "occurred_at": at.isoformat(),
+        "customer_id": customer_id,
+        "change": change,
+        "tier_from": tier_from,
+        "tier_to": tier_to,
+        "program": program,
+        "detail": detail,
+    }
+
+
+def _purchase_lots(
+    conn: Connection, book: Book, members: dict[int, Member], items: list[IngestedEvent]
+) -> dict[int, BookLot]:
+    """The earn lots of the purchases this batch's returns refer to, with what came back."""
+    wanted = sorted(
+        {
+            i.purchase_event_id
+            for i in items
+            if isinstance(i.event, Return) and i.purchase_event_id is not None
+        }
+    )
+    if not wanted:
+        return {}
+    c = loyalty_ledger.c
+    by_member = {m.id: m for m in members.values()}
+    out: dict[int, BookLot] = {}
+    for part in chunked(wanted):
+        rows = conn.execute(
+            select(
+                c.id,
+                c.member_id,
+                c.event_id,
+                c.lot_remaining,
+                c.matured,
+                c.expires_at,
+                c.at,
+                c.line_points,
+                c.basis,
+                c.pending_delta + c.available_delta,
+            ).where(c.kind == "earn", c.event_id.in_(part))
+        )
+        for lid, mid, eid, remaining, matured, expires, at, line_points, basis, pts in rows:
+            member = by_member.get(mid)
+            if member is None:
+                continue
+            lot = BookLot(
+                member,
+                int(remaining),
+                bool(matured),
+                expires,
+                at,
+                line_points=int(line_points),
+                bonus_points=int(pts) - int(line_points),
+                basis=int(basis),
+                id=int(lid),
+            )
+            out[int(eid)] = lot
+    if out:
+        ids = sorted(lot.id for lot in out.values())
+        back: dict[int, int] = {}
+        for part in chunked(ids):
+            for lot_id, total in conn.execute(
+                select(c.lot_id, func.sum(c.basis))
+                .where(c.kind == "reverse", c.lot_id.in_(part))
+                .group_by(c.lot_id)
+            ):
+                back[int(lot_id)] = int(total or 0)
+        for lot in out.values():
+            lot.reversed_basis = back.get(lot.id, 0)
+        book.lots.extend(out.values())
+    return out
+
+
+def _buckets(
+    conn: Connection, member_ids: list[int], first_month: int
+) -> dict[int, dict[int, list[int]]]:
+    out: dict[int, dict[int, list[int]]] = {}
+    q = loyalty_qualifying.c
+    for part in chunked(sorted(member_ids)):
+        for mid, month, spend, points in conn.execute(
+            select(q.member_id, q.month, q.spend, q.points).where(
+                q.member_id.in_(part), q.month >= first_month
+            )
+        ):
+            out.setdefault(int(mid), {})[int(month)] = [int(spend), int(points)]
+    return out
+
+
+_UPSERT_BUCKET = (
+    "INSERT INTO loyalty_qualifying (member_id, month, spend, points) VALUES ({m}) "
+    "ON CONFLICT (member_id, month) DO UPDATE SET "
+    "spend = loyalty_qualifying.spend + excluded.spend, "
+    "points = loyalty_qualifying.points + excluded.points"
+)
+
+
+def _write_buckets(conn: Connection, rows: list[tuple[int, int, int, int]]) -> None:
+    if not rows:
+        return
+    marks = "?, ?, ?, ?" if conn.dialect.name == "sqlite" else "%s, %s, %s, %s"
+    conn.exec_driver_sql(_UPSERT_BUCKET.format(m=marks), rows)
+
+
+def qualifying_amount(conn: Connection, program: Program, member_id: int, day: date) -> int:
+    """Spend or points earned that count towards the tier on ``day``."""
+    first, last = window_months(program, day)
+    q = loyalty_qualifying.c
+    column = q.points if program.tiers.qualify_on == "points" else q.spend
+    total = conn.scalar(
+        select(func.coalesce(func.sum(column), 0)).where(
+            q.member_id == member_id, q.month >= first, q.month <= last
+        )
+    )
+    return int(total or 0)
+
+
+# -- membership ----------------------------------------------------------------------
+
+
+def _program(conn: Connection, code: str) -> LoadedProgram:
+    programs = current_programs(conn)
+    if code not in programs:
+        raise InvalidInput([FieldProblem("program", f"no program {code!r} is loaded")])
+    return programs[code]
+
+
+def enrol(uow: UnitOfWork, actor: Actor, customer_id: int, program: str, *, now: datetime) -> bool:
+    """Opt a customer in; True when newly enrolled, False when already a member."""
+    require(actor, "customers:write")
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        lp = _program(conn, program)
+        if load_members(conn, program, [customer_id]):
+            return False
+        book = Book(conn, now, actor.label)
+        member = new_member(customer_id, lp.program, now, "opt_in")
+        book.touch(member)
+        book.flush()
+        conn.execute(
+            update(loyalty_members)
+            .where(loyalty_members.c.id == member.id)
+            .values(enrolled_how="opt_in")
+        )
+        from regulars.services.ingest import append_events  # late: ingest imports this module
+
+        append_events(
+            conn,
+            [
+                _tier_event(
+                    program,
+                    customer_id,
+                    now,
+                    "enrolled",
+                    None,
+                    member.tier,
+                    f"opted in to {lp.program.name}",
+                    f"loyalty:{program}:{customer_id}:enrolled",
+                )
+            ],
+            now=now,
+        )
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="loyalty.enrol",
+            entity="customer",
+            entity_id=customer_id,
+            after={"program": program},
+        )
+        uow.commit()
+    return True
+
+
+def choose_double_points_day(
+    uow: UnitOfWork, actor: Actor, customer_id: int, program: str, day: date, *, now: datetime
+) -> None:
+    """The member picks their double-points day; once per period, never in the past."""
+    require(actor, "customers:write")
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        lp = _program(conn, program)
+        rule = lp.program.earning.double_points_day
+        if rule is None:
+            raise InvalidInput([FieldProblem("program", "this program has no double-points day")])
+        today = now.astimezone(_zone(lp.program.timezone)).date()
+        if day < today:
+            raise InvalidInput([FieldProblem("day", "pick today or a day to come")])
+        member = load_members(conn, program, [customer_id], lock=True).get(customer_id)
+        if member is None:
+            raise InvalidInput([FieldProblem("customer_id", "not a member of this program")])
+        chosen = member.earning.double_day
+        if chosen is not None and _period(rule.period, chosen) == _period(rule.period, day):
+            raise Conflict(
+                f"this {rule.period}'s double-points day is already {chosen.isoformat()}",
+                field="day",
+            )
+        conn.execute(
+            update(loyalty_members).where(loyalty_members.c.id == member.id).values(double_day=day)
+        )
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="loyalty.double_day",
+            entity="customer",
+            entity_id=customer_id,
+            before={"double_day": chosen},
+            after={"double_day": day},
+        )
+        uow.commit()
+
+
+def _period(period: str, day: date) -> tuple[int, int]:
+    if period == "week":
+        iso = day.isocalendar()
+        return iso[0], iso[1]
+    if period == "quarter":
+        return day.year, (day.month - 1) // 3
+    return day.year, day.month
+
+
+# -- status and census -----------------------------------------------------------------
+
+
+def member_status(
+    uow: UnitOfWork, actor: Actor, customer_id: int, *, now: datetime
+) -> list[dict[str, Any]]:
+    """What a member should never have to guess, per program they belong to."""
+    require(actor, "loyalty:read")
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        programs = current_programs(conn)
+        out = []
+        rows = (
+            conn.execute(
+                select(loyalty_members).where(loyalty_members.c.customer_id == customer_id)
+            )
+            .mappings()
+            .all()
+        )
+        for row in rows:
+            lp = programs.get(row["program"])
+            if lp is None:
+                continue
+            out.append(_status_of(conn, lp.program, dict(row), now))
+        return out
+
+
+def _status_of(
+    conn: Connection, program: Program, row: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    c = loyalty_ledger.c
+    today = now.astimezone(_zone(program.timezone)).date()
+    # Pending lots whose return window has passed are available already; the nightly job
+    # books them, the member should not have to wait for it.
+    due = int(
+        conn.scalar(
+            select(func.coalesce(func.sum(c.lot_remaining), 0)).where(
+                c.member_id == row["id"], c.matured.is_(False), c.matures_at <= now
+            )
+        )
+        or 0
+    )
+    available = int(row["available"]) + due
+    pending = int(row["pending"]) - due
+    next_release = conn.execute(
+        select(c.matures_at, c.lot_remaining)
+        .where(
+            c.member_id == row["id"], c.matured.is_(False), c.matures_at > now, c.lot_remaining > 0
+        )
+        .order_by(c.matures_at)
+        .limit(1)
+    ).first()
+    expiring = _expiring(conn, program, row, now)
+    tier_index = program.tier_index(row["tier"])
+    tier = program.tiers.levels[tier_index]
+    amount = qualifying_amount(conn, program, int(row["id"]), today)
+    prog = progress(
+        program,
+        tier_index,
+        amount,
+        window_end(program, today) if program.tiers.window == "calendar_year" else None,
+    )
+    active_since = now - timedelta(days=program.active_days)
+    last = row["last_activity_at"]
+    return {
+        "program": program.code,
+        "program_name": program.name,
+        "enrolled_at": row["enrolled_at"],
+        "active": last is not None and last >= active_since,
+        "available_points": available,
+        "available_value": program.money_of(available),
+        "pending_points": pending,
+        "pending_until": next_release.matures_at if next_release else None,
+        "currency": program.currency,
+        "tier": {
+            "code": tier.code,
+            "name": tier.name,
+            "benefits": tier.benefits,
+            "since": row["tier_since"],
+            "accrual_bonus_percent": tier.accrual_bonus_percent,
+        },
+        "qualifying": {"on": program.tiers.qualify_on, "amount": amount},
+        "next_tier": (
+            {
+                "code": prog.next_tier.code,
+                "name": prog.next_tier.name,
+                "threshold": prog.next_tier.threshold,
+                "needed": prog.needed,
+                "percent": prog.percent,
+                "benefits": prog.next_tier.benefits,
+                "accrual_bonus_percent": prog.next_tier.accrual_bonus_percent,
+            }
+            if prog.next_tier
+            else None
+        ),
+        "progress": prog.words,
+        "expiring": expiring,
+        "double_points_day": row["double_day"],
+    }
+
+
+def _expiring(
+    conn: Connection, program: Program, row: dict[str, Any], now: datetime
+) -> list[dict[str, Any]]:
+    """Points that will expire, soonest first (by earn date, or all at once when inactive)."""
+    c = loyalty_ledger.c
+    if program.expiry.mode == "earn_date":
+        rows = conn.execute(
+            select(c.expires_at, func.sum(c.lot_remaining))
+            .where(c.member_id == row["id"], c.lot_remaining > 0, c.expires_at.is_not(None))
+            .group_by(c.expires_at)
+            .order_by(c.expires_at)
+            .limit(5)
+        ).all()
+        return [{"points": int(p), "on": at} for at, p in rows if p]
+    if program.expiry.mode == "inactivity" and row["last_activity_at"] is not None:
+        from regulars.domain.ledger import add_months
+
+        total = int(row["available"]) + int(row["pending"])
+        if total:
+            return [
+                {
+                    "points": total,
+                    "on": add_months(row["last_activity_at"], program.expiry.months),
+                    "unless": "you earn or redeem before then",
+                }
+            ]
+    return []
+
+
+def census(uow: UnitOfWork, actor: Actor, *, now: datetime) -> list[dict[str, Any]]:
+    """Enrolled versus active members per program, tier mix and outstanding liability."""
+    require(actor, "loyalty:read")
+    with uow:
+        conn = uow.conn
+        out = []
+        scope = customers_in_scope(actor)
+        for code, lp in sorted(current_programs(conn).items()):
+            program = lp.program
+            since = now - timedelta(days=program.active_days)
+            m = loyalty_members.c
+            base = (
+                select(
+                    m.tier,
+                    func.count(),
+                    func.sum(m.available),
+                    func.sum(m.pending),
+                    func.sum(case((m.last_activity_at >= since, 1), else_=0)),
+                )
+                .select_from(loyalty_members.join(customers, customers.c.id == m.customer_id))
+                .where(m.program == code, scope)
+                .group_by(m.tier)
+            )
+            tiers: dict[str, int] = {}
+            enrolled = active = available = pending = 0
+            for tier, count, avail, pend, act in conn.execute(base):
+                tiers[tier] = int(count)
+                enrolled += int(count)
+                active += int(act or 0)
+                available += int(avail or 0)
+                pending += int(pend or 0)
+            out.append(
+                {
+                    "program": code,
+                    "name": program.name,
+                    "enrolled": enrolled,
+                    "active": active,
+                    "active_days": program.active_days,
+                    "active_share_percent": active * 100 // enrolled if enrolled else 0,
+                    "tiers": {t.code: tiers.get(t.code, 0) for t in program.tiers.levels},
+                    "available_points": available,
+                    "pending_points": pending,
+                    "liability": program.money_of(available + pending),
+                    "currency": program.currency,
+                }
+            )
+        return out
+
+
+def rewards_catalogue(uow: UnitOfWork, program: str | None = None) -> list[dict[str, Any]]:
+    """The rewards in force, with stock left."""
+    with uow:
+        conn = uow.conn
+        stock = {
+            (p, c): s
+            for p, c, s in conn.execute(
+                select(
+                    loyalty_rewards.c.program, loyalty_rewards.c.code, loyalty_rewards.c.stock_left
+                )
+            )
+        }
+        out = []
+        for code, lp in sorted(current_programs(conn).items()):
+            if program is not None and code != program:
+                continue
+            for reward in lp.program.rewards:
+                out.append(
+                    {
+                        "program": code,
+                        "code": reward.code,
+                        "name": reward.name,
+                        "points": reward.points,
+                        "value": reward.value,
+                        "currency": lp.program.currency,
+                        "min_tier": reward.min_tier,
+                        "stock_left": stock.get((code, reward.code), reward.stock),
+                        "per_member_limit": reward.per_member_limit,
+                        "description": reward.description,
+                    }
+                )
+        return out
+
+
+__all__ = [
+    "OWN_SOURCE",
+    "apply_ingested",
+    "census",
+    "check_program",
+    "choose_double_points_day",
+    "enrol",
+    "explain_program",
+    "load_program_file",
+    "member_status",
+    "programs_in_force",
+    "qualifying_amount",
+    "rewards_catalogue",
+]

@@ -1,0 +1,601 @@
+"""The ledger service: the only code that writes points, for every way points move.
+
+Ingest (earning, returns, goodwill events), redemption, the expiry and maturity jobs and
+manual adjustments all book through ``Book``: it keeps the batch's members and lots in
+memory, and on ``flush`` writes the ledger entries, the lots' remaining points and the
+members' cached balances set-based (one ``executemany`` each), in the caller's transaction.
+Because every movement changes the cache by exactly the amount it writes to the ledger,
+``available`` and ``pending`` always equal the ledger sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+
+from sqlalchemy import Connection, select
+
+from regulars.domain.earning import MemberEarning, Rates
+from regulars.domain.ledger import Kind, Lot, allocate
+from regulars.domain.program import Program, load_program
+from regulars.store.bulk import db_time, insert_rows, update_rows
+from regulars.store.ids import allocate_ids
+from regulars.store.lookups import chunked
+from regulars.store.loyalty_tables import loyalty_ledger, loyalty_members, loyalty_programs
+
+# -- programs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedProgram:
+    """A current program with what the hot paths need pre-computed."""
+
+    code: str
+    version: int
+    program: Program
+    rates: Rates
+    locations: frozenset[str]
+    brands: frozenset[str]
+    partner_sources: frozenset[str]
+
+    @property
+    def everywhere(self) -> bool:
+        return not self.locations and not self.brands
+
+
+@lru_cache(maxsize=64)
+def _compiled(code: str, version: int, text: str) -> LoadedProgram:
+    program = load_program(text)
+    return LoadedProgram(
+        code=code,
+        version=version,
+        program=program,
+        rates=Rates.of(program),
+        locations=frozenset(program.applies_to.locations),
+        brands=frozenset(program.applies_to.brands),
+        partner_sources=frozenset(p.source for p in program.earning.partners),
+    )
+
+
+def current_programs(conn: Connection) -> dict[str, LoadedProgram]:
+    """The programs in force, by code (parsed once per version, then cached)."""
+    rows = conn.execute(
+        select(
+            loyalty_programs.c.code, loyalty_programs.c.version, loyalty_programs.c.source_text
+        ).where(loyalty_programs.c.current.is_(True))
+    )
+    return {code: _compiled(code, version, text) for code, version, text in rows}
+
+
+# -- members -----------------------------------------------------------------------------
+
+
+@dataclass
+class Member:
+    """One membership as loaded for a command; balances change only through ``Book``."""
+
+    id: int
+    customer_id: int
+    program: str
+    tier: str
+    tier_since: datetime
+    reviews_since_grace: int | None
+    last_activity_at: datetime | None
+    available: int
+    pending: int
+    lifetime_earned: int
+    enrolled_at: datetime
+    earning: MemberEarning = field(default_factory=MemberEarning)
+    new: bool = False
+    lots_loaded: bool = False
+    d_available: int = 0
+    d_pending: int = 0
+    d_earned: int = 0
+
+
+_MEMBER_COLUMNS = (
+    loyalty_members.c.id,
+    loyalty_members.c.customer_id,
+    loyalty_members.c.program,
+    loyalty_members.c.tier,
+    loyalty_members.c.tier_since,
+    loyalty_members.c.reviews_since_grace,
+    loyalty_members.c.last_activity_at,
+    loyalty_members.c.available,
+    loyalty_members.c.pending,
+    loyalty_members.c.lifetime_earned,
+    loyalty_members.c.enrolled_at,
+    loyalty_members.c.purchase_count,
+    loyalty_members.c.welcome_given,
+    loyalty_members.c.double_day,
+    loyalty_members.c.cap_day,
+    loyalty_members.c.cap_day_points,
+    loyalty_members.c.cap_month,
+    loyalty_members.c.cap_month_points,
+)
+
+
+def _member_of(row: Sequence[object]) -> Member:
+    (mid, cid, program, tier, since, grace, activity, available, pending, earned, enrolled) = row[
+        :11
+    ]
+    count, welcome, double, cap_day, cap_day_pts, cap_month, cap_month_pts = row[11:]
+    return Member(
+        id=int(mid),  # type: ignore[call-overload]
+        customer_id=int(cid),  # type: ignore[call-overload]
+        program=str(program),
+        tier=str(tier),
+        tier_since=since,  # type: ignore[arg-type]
+        reviews_since_grace=grace,  # type: ignore[arg-type]
+        last_activity_at=activity,  # type: ignore[arg-type]
+        available=int(available),  # type: ignore[call-overload]
+        pending=int(pending),  # type: ignore[call-overload]
+        lifetime_earned=int(earned),  # type: ignore[call-overload]
+        enrolled_at=enrolled,  # type: ignore[arg-type]
+        earning=MemberEarning(
+            purchase_count=int(count),  # type: ignore[call-overload]
+            welcome_given=bool(welcome),
+            double_day=double,  # type: ignore[arg-type]
+            cap_day=cap_day,  # type: ignore[arg-type]
+            cap_day_points=int(cap_day_pts),  # type: ignore[call-overload]
+            cap_month=int(cap_month),  # type: ignore[call-overload]
+            cap_month_points=int(cap_month_pts),  # type: ignore[call-overload]
+        ),
+    )
+
+
+def load_members(
+    conn: Connection, program: str, customer_ids: Iterable[int], *, lock: bool = False
+) -> dict[int, Member]:
+    """Memberships of these customers in one program, by customer id (set-based).
+
+    ``lock`` takes the rows ``FOR UPDATE`` on PostgreSQL so that two redemptions against one
+    balance queue instead of both spending it; SQLite already serialises writers.
+    """
+    found: dict[int, Member] = {}
+    for part in chunked(sorted(set(customer_ids))):
+        query = select(*_MEMBER_COLUMNS).where(
+            loyalty_members.c.program == program, loyalty_members.c.customer_id.in_(part)
+        )
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for row in conn.execute(query):
+            member = _member_of(tuple(row))
+            found[member.customer_id] = member
+    return found
+
+
+def members_of_program(
+    conn: Connection, program: str, member_ids: Sequence[int] | None = None
+) -> list[Member]:
+    """Members of a program (or those of them with these membership ids)."""
+    query = select(*_MEMBER_COLUMNS).where(loyalty_members.c.program == program)
+    if member_ids is None:
+        return [_member_of(tuple(row)) for row in conn.execute(query)]
+    out: list[Member] = []
+    for part in chunked(sorted(set(member_ids))):
+        rows = conn.execute(query.where(loyalty_members.c.id.in_(part)))
+        out.extend(_member_of(tuple(row)) for row in rows)
+    return out
+
+
+def new_member(customer_id: int, program: Program, at: datetime, how: str) -> Member:
+    """A membership about to be created (written by ``Book.flush``)."""
+    return Member(
+        id=0,
+        customer_id=customer_id,
+        program=program.code,
+        tier=program.tiers.levels[0].code,
+        tier_since=at,
+        reviews_since_grace=None,
+        last_activity_at=None,
+        available=0,
+        pending=0,
+        lifetime_earned=0,
+        enrolled_at=at,
+        new=True,
+    )
+
+
+# -- lots and the book -------------------------------------------------------------------
+
+
+@dataclass
+class BookLot:
+    """A credit: its remaining points, and what a return of its purchase must take back."""
+
+    member: Member
+    remaining: int
+    matured: bool
+    expires_at: datetime | None
+    at: datetime
+    line_points: int = 0
+    bonus_points: int = 0
+    basis: int = 0
+    reversed_basis: int = 0
+    id: int = 0  # 0 until flushed
+    matures_at: datetime | None = None
+    entry: _Entry | None = None
+    changed: bool = False
+
+
+@dataclass
+class _Entry:
+    member: Member
+    kind: Kind
+    at: datetime
+    pending_delta: int
+    available_delta: int
+    reason: str
+    actor: str
+    event_id: int | None
+    lot: BookLot | None = None  # the lot a debit drew on
+    credit: BookLot | None = None  # set on credits: the lot this entry is
+    matures_at: datetime | None = None
+    basis: int = 0  # on reversals: the weighted basis of the lines that came back
+    id: int = 0
+
+
+LEDGER_COLUMNS = (
+    "id",
+    "member_id",
+    "kind",
+    "at",
+    "recorded_at",
+    "pending_delta",
+    "available_delta",
+    "reason",
+    "actor",
+    "event_id",
+    "lot_id",
+    "basis",
+    "line_points",
+    "lot_remaining",
+    "matured",
+    "matures_at",
+    "expires_at",
+)
+MEMBER_INSERT_COLUMNS = (
+    "id",
+    "customer_id",
+    "program",
+    "enrolled_at",
+    "enrolled_how",
+    "tier",
+    "tier_since",
+)
+_UPDATE_MEMBER = {
+    "sqlite": (
+        "UPDATE loyalty_members SET tier=?, tier_since=?, reviews_since_grace=?, "
+        "last_activity_at=?, purchase_count=?, welcome_given=?, double_day=?, cap_day=?, "
+        "cap_day_points=?, cap_month=?, cap_month_points=?, available=available+?, "
+        "pending=pending+?, lifetime_earned=lifetime_earned+? WHERE id=?"
+    ),
+    "postgresql": (
+        "UPDATE loyalty_members SET tier=%s, tier_since=%s, reviews_since_grace=%s, "
+        "last_activity_at=%s, purchase_count=%s, welcome_given=%s, double_day=%s, cap_day=%s, "
+        "cap_day_points=%s, cap_month=%s, cap_month_points=%s, available=available+%s, "
+        "pending=pending+%s, lifetime_earned=lifetime_earned+%s WHERE id=%s"
+    ),
+}
+_UPDATE_LOT = {
+    "sqlite": "UPDATE loyalty_ledger SET lot_remaining=?, matured=? WHERE id=?",
+    "postgresql": "UPDATE loyalty_ledger SET lot_remaining=%s, matured=%s WHERE id=%s",
+}
+
+
+class Book:
+    """Collects one command's point movements and writes them set-based on ``flush``."""
+
+    def __init__(self, conn: Connection, now: datetime, actor: str = "system") -> None:
+        self.conn = conn
+        self.now = now
+        self.actor = actor
+        self.entries: list[_Entry] = []
+        self.members: dict[int, Member] = {}  # id(member) → member, touched this command
+        self.lots: list[BookLot] = []
+        self._available_lots: dict[int, list[BookLot]] = {}
+
+    def touch(self, member: Member) -> None:
+        self.members[id(member)] = member
+
+    # credits ----------------------------------------------------------------------
+
+    def credit(
+        self,
+        member: Member,
+        kind: Kind,
+        points: int,
+        *,
+        at: datetime,
+        reason: str,
+        event_id: int | None,
+        matured: bool,
+        matures_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        line_points: int = 0,
+        basis: int = 0,
+        actor: str | None = None,
+        counts_as_earned: bool = True,
+    ) -> BookLot:
+        """Add points as a new lot: pending until ``matures_at`` unless ``matured``."""
+        lot = BookLot(
+            member,
+            points,
+            matured,
+            expires_at,
+            at,
+            line_points=line_points,
+            bonus_points=points - line_points,
+            basis=basis,
+        )
+        entry = _Entry(
+            member,
+            kind,
+            at,
+            0 if matured else points,
+            points if matured else 0,
+            reason[:500],
+            actor or self.actor,
+            event_id,
+            credit=lot,
+            matures_at=at if matured else matures_at,
+        )
+        lot.entry = entry
+        self.entries.append(entry)
+        self.lots.append(lot)
+        if matured:
+            member.d_available += points
+            member.available += points
+            self._available_lots.setdefault(id(member), []).append(lot)
+        else:
+            member.d_pending += points
+            member.pending += points
+        if counts_as_earned:
+            member.d_earned += points
+            member.lifetime_earned += points
+        self.touch(member)
+        return lot
+
+    # debits -----------------------------------------------------------------------
+
+    def take_from_lot(
+        self,
+        lot: BookLot,
+        kind: Kind,
+        points: int,
+        *,
+        at: datetime,
+        reason: str,
+        event_id: int | None,
+        actor: str | None = None,
+        basis: int = 0,
+    ) -> int:
+        """Take up to ``points`` from one lot (pending or available); returns what was taken.
+
+        A reversal is written even when it moves nothing, because its ``basis`` records how
+        much of the purchase has come back (the next partial return is priced from it).
+        """
+        take = max(0, min(points, lot.remaining))
+        if take <= 0 and not basis:
+            return 0
+        member = lot.member
+        lot.remaining -= take
+        lot.changed = True
+        if lot.matured:
+            member.available -= take
+            member.d_available -= take
+            entry = _Entry(member, kind, at, 0, -take, reason[:500], actor or self.actor, event_id)
+        else:
+            member.pending -= take
+            member.d_pending -= take
+            entry = _Entry(member, kind, at, -take, 0, reason[:500], actor or self.actor, event_id)
+        entry.lot = lot
+        entry.basis = basis
+        self.entries.append(entry)
+        self.touch(member)
+        return take
+
+    def spend(
+        self,
+        member: Member,
+        kind: Kind,
+        points: int,
+        *,
+        at: datetime,
+        reason: str,
+        event_id: int | None,
+        actor: str | None = None,
+    ) -> int:
+        """Spend available points, nearest expiry first, as ONE entry; returns the amount.
+
+        Spends at most what the member has available: the caller checks first when the
+        full amount is required (redemption); a reversal takes what is left.
+        """
+        lots = self.available_lots(member)
+        amount = min(points, sum(lot.remaining for lot in lots))
+        if amount <= 0:
+            return 0
+        by_id = dict(enumerate(lots))
+        plan = allocate(
+            [Lot(index, lot.remaining, lot.expires_at) for index, lot in by_id.items()], amount
+        )
+        for index, take in plan:
+            lot = by_id[index]
+            lot.remaining -= take
+            lot.changed = True
+        member.available -= amount
+        member.d_available -= amount
+        self.entries.append(
+            _Entry(member, kind, at, 0, -amount, reason[:500], actor or self.actor, event_id)
+        )
+        self.touch(member)
+        return amount
+
+    def mature(self, lot: BookLot, at: datetime) -> None:
+        """Move a lot's remaining points from pending to available."""
+        member = lot.member
+        points = lot.remaining
+        lot.matured = True
+        lot.changed = True
+        member.pending -= points
+        member.d_pending -= points
+        member.available += points
+        member.d_available += points
+        entry = _Entry(member, "mature", at, -points, points, "return window over", "system", None)
+        entry.lot = lot
+        self.entries.append(entry)
+        self.touch(member)
+
+    def available_lots(self, member: Member) -> list[BookLot]:
+        """The member's spendable lots (loaded once per command, plus this command's credits)."""
+        key = id(member)
+        if not member.lots_loaded:
+            loaded = self.load_lots(
+                [member],
+                (loyalty_ledger.c.matured.is_(True)) & (loyalty_ledger.c.lot_remaining > 0),
+            )
+            self._available_lots[key] = loaded + [
+                lot for lot in self._available_lots.get(key, []) if lot.id == 0
+            ]
+            member.lots_loaded = True
+        return [lot for lot in self._available_lots[key] if lot.remaining > 0 and lot.matured]
+
+    def load_lots(self, members: Sequence[Member], condition: object) -> list[BookLot]:
+        """Stored lots of these members matching a condition on ``loyalty_ledger``."""
+        by_id = {m.id: m for m in members if not m.new}
+        out: list[BookLot] = []
+        c = loyalty_ledger.c
+        for part in chunked(sorted(by_id)):
+            rows = self.conn.execute(
+                select(
+                    c.id,
+                    c.member_id,
+                    c.lot_remaining,
+                    c.matured,
+                    c.expires_at,
+                    c.at,
+                    c.line_points,
+                    c.basis,
+                    c.pending_delta + c.available_delta,
+                    c.matures_at,
+                ).where(c.member_id.in_(part), c.lot_remaining.is_not(None), condition)  # type: ignore[arg-type]
+            )
+            for lid, mid, remaining, matured, expires, at, line_points, basis, points, ripe in rows:
+                lot = BookLot(
+                    by_id[mid],
+                    int(remaining),
+                    bool(matured),
+                    expires,
+                    at,
+                    line_points=int(line_points),
+                    bonus_points=int(points) - int(line_points),
+                    basis=int(basis),
+                    id=int(lid),
+                    matures_at=ripe,
+                )
+                out.append(lot)
+        self.lots.extend(out)
+        return out
+
+    # writing ----------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write everything collected, set-based, in the caller's transaction."""
+        conn = self.conn
+        dialect = conn.dialect.name
+        fresh = [m for m in self.members.values() if m.new]
+        if fresh:
+            ids = allocate_ids(conn, loyalty_members, len(fresh))
+            for member, new_id in zip(fresh, ids, strict=True):
+                member.id = new_id
+            insert_rows(
+                conn,
+                loyalty_members,
+                MEMBER_INSERT_COLUMNS,
+                [
+                    (
+                        m.id,
+                        m.customer_id,
+                        m.program,
+                        db_time(dialect, m.enrolled_at),
+                        "auto",
+                        m.tier,
+                        db_time(dialect, m.tier_since),
+                    )
+                    for m in fresh
+                ],
+            )
+            for member in fresh:
+                member.new = False
+        if self.entries:
+            ids = allocate_ids(conn, loyalty_ledger, len(self.entries))
+            for entry, new_id in zip(self.entries, ids, strict=True):
+                entry.id = new_id
+                if entry.credit is not None:
+                    entry.credit.id = new_id
+            rows = []
+            for e in self.entries:
+                lot = e.credit
+                rows.append(
+                    (
+                        e.id,
+                        e.member.id,
+                        e.kind,
+                        db_time(dialect, e.at),
+                        db_time(dialect, self.now),
+                        e.pending_delta,
+                        e.available_delta,
+                        e.reason,
+                        e.actor,
+                        e.event_id,
+                        e.lot.id if e.lot is not None else None,
+                        lot.basis if lot else e.basis,
+                        lot.line_points if lot else 0,
+                        lot.remaining if lot else None,
+                        lot.matured if lot else None,
+                        db_time(dialect, e.matures_at) if lot else None,
+                        db_time(dialect, lot.expires_at) if lot else None,
+                    )
+                )
+                if lot is not None:
+                    lot.changed = False
+            insert_rows(conn, loyalty_ledger, LEDGER_COLUMNS, rows)
+        lot_rows = [(lot.remaining, lot.matured, lot.id) for lot in self.lots if lot.changed]
+        update_rows(conn, _UPDATE_LOT, lot_rows)
+        for lot in self.lots:
+            lot.changed = False
+        member_rows = []
+        for m in self.members.values():
+            k = m.earning
+            member_rows.append(
+                (
+                    m.tier,
+                    db_time(dialect, m.tier_since),
+                    m.reviews_since_grace,
+                    db_time(dialect, m.last_activity_at),
+                    k.purchase_count,
+                    k.welcome_given,
+                    _db_date(dialect, k.double_day),
+                    _db_date(dialect, k.cap_day),
+                    k.cap_day_points,
+                    k.cap_month,
+                    k.cap_month_points,
+                    m.d_available,
+                    m.d_pending,
+                    m.d_earned,
+                    m.id,
+                )
+            )
+            m.d_available = m.d_pending = m.d_earned = 0
+        update_rows(conn, _UPDATE_MEMBER, member_rows)
+        self.entries = []
+        self.members = {}
+
+
+def _db_date(dialect: str, day: date | None) -> object:
+    if day is None:
+        return None
+    return day.isoformat() if dialect == "sqlite" else day

@@ -1,0 +1,269 @@
+"""The loyalty engine's scheduled work: mature, expire, warn, and review tiers.
+
+Both jobs are safe to run as often as the scheduler likes: maturing and expiring only act
+on what is due, warnings carry a key per member and date (ingest drops repeats), and a
+member's tier is reviewed at most once per calendar month.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from regulars.domain.access import Actor
+from regulars.domain.ledger import add_months
+from regulars.domain.tiers import month_key, review, window_months
+from regulars.services.access import require, require_manager
+from regulars.services.loyalty import OWN_SOURCE, _tier_event, _zone
+from regulars.services.loyalty_book import (
+    Book,
+    LoadedProgram,
+    Member,
+    current_programs,
+    members_of_program,
+)
+from regulars.store.lookups import chunked
+from regulars.store.loyalty_tables import loyalty_ledger, loyalty_members, loyalty_qualifying
+from regulars.store.uow import UnitOfWork
+
+
+def expire_points(uow: UnitOfWork, actor: Actor, *, now: datetime) -> dict[str, dict[str, int]]:
+    """Mature pending points whose return window is over, expire what is due, warn ahead.
+
+    Returns, per program, how many points matured and expired and how many warnings went out.
+    """
+    require(actor, "loyalty:write")
+    require_manager(actor)
+    summary: dict[str, dict[str, int]] = {}
+    with uow:
+        conn = uow.conn
+        timeline: list[dict[str, Any]] = []
+        for code, lp in sorted(current_programs(conn).items()):
+            summary[code] = _expire_program(conn, lp, now, timeline)
+        if timeline:
+            from regulars.services.ingest import append_events  # late: ingest imports loyalty
+
+            append_events(conn, timeline, now=now)
+        uow.commit()
+    return summary
+
+
+def _members_by_id(conn: Connection, lp: LoadedProgram, member_ids: set[int]) -> dict[int, Member]:
+    if not member_ids:
+        return {}
+    return {m.id: m for m in members_of_program(conn, lp.code, sorted(member_ids))}
+
+
+def _expire_program(
+    conn: Connection, lp: LoadedProgram, now: datetime, timeline: list[dict[str, Any]]
+) -> dict[str, int]:
+    program = lp.program
+    c = loyalty_ledger.c
+    m = loyalty_members.c
+    book = Book(conn, now)
+    in_program = c.member_id.in_(select(m.id).where(m.program == lp.code))
+    due_ids = set(
+        conn.scalars(
+            select(c.member_id).where(
+                in_program,
+                c.lot_remaining.is_not(None),
+                ((c.matured.is_(False)) & (c.matures_at <= now))
+                | ((c.lot_remaining > 0) & (c.expires_at <= now)),
+            )
+        )
+    )
+    inactive_since = add_months(now, -program.expiry.months)
+    if program.expiry.mode == "inactivity":
+        due_ids |= set(
+            conn.scalars(
+                select(m.id).where(
+                    m.program == lp.code,
+                    m.last_activity_at <= inactive_since,
+                    (m.available + m.pending) > 0,
+                )
+            )
+        )
+    members = _members_by_id(conn, lp, due_ids)
+    lots = book.load_lots(list(members.values()), c.lot_remaining >= 0) if members else []
+    matured = expired = 0
+    for lot in sorted(lots, key=lambda lot: (lot.at, lot.id)):
+        if not lot.matured and lot.matures_at is not None and lot.matures_at <= now:
+            matured += lot.remaining
+            book.mature(lot, now)
+        if not lot.matured or lot.remaining <= 0:
+            continue
+        member = lot.member
+        inactive = (
+            program.expiry.mode == "inactivity"
+            and member.last_activity_at is not None
+            and member.last_activity_at <= inactive_since
+        )
+        if (lot.expires_at is not None and lot.expires_at <= now) or inactive:
+            why = (
+                f"no points earned or spent for {program.expiry.months} months"
+                if inactive
+                else f"earned {lot.at.date().isoformat()}, expired after "
+                f"{program.expiry.months} months"
+            )
+            expired += book.take_from_lot(
+                lot, "expire", lot.remaining, at=now, reason=why, event_id=None
+            )
+    book.flush()
+    warned = _warn(conn, lp, now, timeline)
+    return {"matured": matured, "expired": expired, "warned": warned}
+
+
+def _warn(
+    conn: Connection, lp: LoadedProgram, now: datetime, timeline: list[dict[str, Any]]
+) -> int:
+    """ "Points expiring soon" events, one per member and expiry date."""
+    program = lp.program
+    horizon = now + timedelta(days=program.expiry.warn_days)
+    c = loyalty_ledger.c
+    m = loyalty_members.c
+    found: list[tuple[int, int, datetime]] = []
+    if program.expiry.mode == "earn_date":
+        rows = conn.execute(
+            select(m.customer_id, func.sum(c.lot_remaining), func.min(c.expires_at))
+            .select_from(loyalty_ledger.join(loyalty_members, m.id == c.member_id))
+            .where(
+                m.program == lp.code,
+                c.lot_remaining > 0,
+                c.expires_at > now,
+                c.expires_at <= horizon,
+            )
+            .group_by(m.customer_id)
+        )
+        found = [(int(cid), int(points), when) for cid, points, when in rows]
+    elif program.expiry.mode == "inactivity":
+        start = add_months(now, -program.expiry.months)
+        end = add_months(horizon, -program.expiry.months)
+        rows = conn.execute(
+            select(m.customer_id, m.available + m.pending, m.last_activity_at).where(
+                m.program == lp.code,
+                m.last_activity_at > start,
+                m.last_activity_at <= end,
+                (m.available + m.pending) > 0,
+            )
+        )
+        found = [
+            (int(cid), int(points), add_months(last, program.expiry.months))
+            for cid, points, last in rows
+        ]
+    zone = _zone(program.timezone)
+    for cid, points, when in found:
+        day = when.astimezone(zone).date()
+        timeline.append(
+            {
+                "type": "points_expiring",
+                "source": OWN_SOURCE,
+                "external_id": f"loyalty:{lp.code}:{cid}:expiring:{day.isoformat()}",
+                "occurred_at": now.isoformat(),
+                "customer_id": cid,
+                "points": points,
+                "expires_on": day.isoformat(),
+                "program": lp.code,
+            }
+        )
+    return len(found)
+
+
+def review_tiers(uow: UnitOfWork, actor: Actor, *, now: datetime) -> dict[str, dict[str, int]]:
+    """Review every member's tier once this month: up, down (gently), grace, close to next."""
+    require(actor, "loyalty:write")
+    require_manager(actor)
+    summary: dict[str, dict[str, int]] = {}
+    with uow:
+        conn = uow.conn
+        timeline: list[dict[str, Any]] = []
+        for code, lp in sorted(current_programs(conn).items()):
+            summary[code] = _review_program(conn, lp, now, timeline)
+        if timeline:
+            from regulars.services.ingest import append_events  # late: ingest imports loyalty
+
+            append_events(conn, timeline, now=now)
+        uow.commit()
+    return summary
+
+
+def _review_program(
+    conn: Connection, lp: LoadedProgram, now: datetime, timeline: list[dict[str, Any]]
+) -> dict[str, int]:
+    program = lp.program
+    levels = program.tiers.levels
+    today = now.astimezone(_zone(program.timezone)).date()
+    this_month = month_key(today)
+    first, last = window_months(program, today)
+    q = loyalty_qualifying.c
+    m = loyalty_members.c
+    column = q.points if program.tiers.qualify_on == "points" else q.spend
+    amounts = dict(
+        conn.execute(
+            select(q.member_id, func.sum(column))
+            .select_from(loyalty_qualifying.join(loyalty_members, m.id == q.member_id))
+            .where(m.program == lp.code, q.month >= first, q.month <= last)
+            .group_by(q.member_id)
+        )
+        .all()
+    )
+    due_ids = list(
+        conn.scalars(
+            select(m.id).where(
+                m.program == lp.code,
+                (m.reviewed_month.is_(None)) | (m.reviewed_month < this_month),
+            )
+        )
+    )
+    counts = {"up": 0, "down": 0, "grace": 0, "same": 0, "close_to_next": 0}
+    book = Book(conn, now)
+    for part in chunked(due_ids, 2000):
+        for member in members_of_program(conn, lp.code, list(part)):
+            current = program.tier_index(member.tier)
+            amount = int(amounts.get(member.id, 0) or 0)
+            outcome = review(program, current, amount, member.reviews_since_grace)
+            counts[outcome.change] += 1
+            member.reviews_since_grace = outcome.reviews_since_grace
+            key = f"loyalty:{lp.code}:{member.customer_id}"
+            if outcome.change != "same":
+                timeline.append(
+                    _tier_event(
+                        lp.code,
+                        member.customer_id,
+                        now,
+                        outcome.change,
+                        levels[current].code,
+                        levels[outcome.tier].code,
+                        outcome.detail,
+                        f"{key}:{outcome.change}:{this_month}",
+                    )
+                )
+            if outcome.tier != current:
+                member.tier = levels[outcome.tier].code
+                member.tier_since = now
+            nxt = outcome.tier + 1
+            if nxt < len(levels):
+                close = levels[nxt].threshold * program.tiers.close_to_next_percent // 100
+                if amount >= close:
+                    counts["close_to_next"] += 1
+                    timeline.append(
+                        _tier_event(
+                            lp.code,
+                            member.customer_id,
+                            now,
+                            "close_to_next",
+                            levels[outcome.tier].code,
+                            levels[nxt].code,
+                            f"{levels[nxt].threshold - amount} short of {levels[nxt].name}",
+                            f"{key}:close:{levels[nxt].code}:{this_month}",
+                        )
+                    )
+            book.touch(member)
+        book.flush()
+        conn.execute(
+            update(loyalty_members)
+            .where(loyalty_members.c.id.in_(list(part)))
+            .values(reviewed_month=this_month)
+        )
+    return counts

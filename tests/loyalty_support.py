@@ -1,0 +1,84 @@
+"""Shared helpers for the loyalty tests: load a program, ingest, read balances and the ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from regulars.domain.access import CLI
+from regulars.services import loyalty
+from regulars.services.ingest import IngestReport, ingest_events
+from regulars.store.loyalty_tables import loyalty_ledger, loyalty_members
+from regulars.store.uow import UnitOfWork
+
+PROGRAMS = Path(__file__).parent.parent / "src" / "regulars" / "demo" / "programs"
+
+
+def program_text(name: str = "cafe", **changes: str) -> str:
+    """A demo program's YAML, with whole lines replaced (``"  pending_days: 7": "…"``)."""
+    text = (PROGRAMS / f"{name}.yaml").read_text()
+    for old, new in changes.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def load(engine: Engine, now: datetime, text: str) -> None:
+    loyalty.load_program_file(UnitOfWork(engine), CLI, text, now=now)
+
+
+def ingest(engine: Engine, now: datetime, *items: dict[str, Any]) -> IngestReport:
+    return ingest_events(UnitOfWork(engine), list(items), now=now)
+
+
+def balance(engine: Engine, customer_id: int, program: str = "cafe") -> tuple[int, int]:
+    """(available, pending) from the cached balance row; (0, 0) for a non-member."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(loyalty_members.c.available, loyalty_members.c.pending).where(
+                loyalty_members.c.customer_id == customer_id,
+                loyalty_members.c.program == program,
+            )
+        ).first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def ledger_sums_match(engine: Engine) -> bool:
+    """Every member's cached balance equals the sum of their ledger, and the lots agree."""
+    c = loyalty_ledger.c
+    m = loyalty_members.c
+    with engine.connect() as conn:
+        sums = {
+            mid: (int(a or 0), int(p or 0))
+            for mid, a, p in conn.execute(
+                select(c.member_id, func.sum(c.available_delta), func.sum(c.pending_delta))
+                .group_by(c.member_id)
+            )
+        }
+        lots = {
+            (mid, bool(matured)): int(total or 0)
+            for mid, matured, total in conn.execute(
+                select(c.member_id, c.matured, func.sum(c.lot_remaining))
+                .where(c.lot_remaining.is_not(None))
+                .group_by(c.member_id, c.matured)
+            )
+        }
+        for mid, available, pending in conn.execute(select(m.id, m.available, m.pending)):
+            if sums.get(mid, (0, 0)) != (available, pending):
+                return False
+            if lots.get((mid, True), 0) != available or lots.get((mid, False), 0) != pending:
+                return False
+            if available < 0 or pending < 0:
+                return False
+    return True
+
+
+def entries(engine: Engine, kind: str | None = None) -> list[Any]:
+    with engine.connect() as conn:
+        query = select(loyalty_ledger).order_by(loyalty_ledger.c.id)
+        if kind is not None:
+            query = query.where(loyalty_ledger.c.kind == kind)
+        return list(conn.execute(query).mappings())
