@@ -429,7 +429,9 @@ def create_api_key(uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime) -
         conn = uow.conn
         location_ids: list[int] | None = None
         if new.locations is not None:
-            places = dict(conn.execute(select(locations.c.code, locations.c.id)).tuples().all())
+            places = {
+                str(c): int(i) for c, i in conn.execute(select(locations.c.code, locations.c.id))
+            }
             location_ids = []
             for code in new.locations:
                 if code not in places:

@@ -12,8 +12,10 @@ from fastapi import FastAPI
 from regulars.bootstrap import Runtime
 from regulars.web import auth, console
 from regulars.web.api import access as access_api
+from regulars.web.api import audit as audit_api
 from regulars.web.api import customers as customers_api
 from regulars.web.api import events as events_api
+from regulars.web.api import privacy as privacy_api
 from regulars.web.errors import install_error_handlers
 from regulars.web.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 
@@ -49,6 +51,8 @@ def create_app(runtime: Runtime, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     app.include_router(access_api.router)
     app.include_router(customers_api.router)
     app.include_router(events_api.router)
+    app.include_router(audit_api.router)
+    app.include_router(privacy_api.router)
 
     # -- routers of each area: one line each ------------------------------------------
     # (loyalty, planner, unsubscribe, console … add `app.include_router(...)` here)

@@ -1,0 +1,401 @@
+"""A customer's data rights: a copy of everything we hold, and erasure.
+
+Export gathers the profile, household, assets, preferences, consents, references, the whole
+timeline, the audit entries about them, and every row of any other table that names the
+customer (loyalty, planner, outbox …), so that areas added later are included unasked.
+
+Erasure removes what identifies the person and keeps what the business must still count:
+the profile is blanked (status ``erased``), references, consents and preferences are
+deleted, household members lose their names, assets their identifying details, and the
+free text inside timeline events and audit entries is replaced by ``[erased]``. The event
+rows, their amounts and the loyalty ledger stay, so totals and statistics do not move.
+Duplicates merged into the customer are erased with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import Connection, Table, delete, or_, select, update
+
+from regulars.domain.access import Actor
+from regulars.domain.errors import Conflict, FieldProblem, InvalidInput
+from regulars.services.access import access_customer, require, require_manager
+from regulars.store import audit
+from regulars.store.schema import metadata
+from regulars.store.tables import (
+    assets,
+    audit_log,
+    consents,
+    customer_refs,
+    customers,
+    events,
+    household_members,
+    households,
+    preferences,
+)
+from regulars.store.uow import UnitOfWork
+
+ERASED = "[erased]"
+
+#: Keys whose values are a person's words or identity, wherever they appear (event payloads,
+#: audit before/after, JSON columns of other areas' tables).
+PERSONAL_KEYS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "name",
+        "email",
+        "phone",
+        "birthday",
+        "card_number",
+        "city",
+        "text",
+        "notes",
+        "comment",
+        "reason",
+        "subject",
+        "friend_name",
+        "tags",
+        "how",
+        "detail",
+        "summary",
+        "decision_note",
+        "label",
+        "value",
+        "details",
+        "vin",
+        "address",
+        "recipient",
+        "to",
+        "body",
+        "greeting",
+        "external_refs",
+        "member_name",
+        "ip",
+    }
+)
+
+#: Free-text columns of other areas' tables that may hold the customer's words.
+TEXT_COLUMNS = frozenset({"summary", "detail", "reason", "decision_note", "notes", "comment"})
+#: JSON columns of other areas' tables that hold rendered personal context.
+JSON_COLUMNS = frozenset({"context", "brief"})
+
+_CORE = {customers, customer_refs, consents, household_members, assets, preferences, events}
+
+#: Extra erasure steps other areas may register: called in the erasing transaction.
+EXTRA_ERASERS: list[Callable[[Connection, int, datetime], None]] = []
+
+
+def register_eraser(step: Callable[[Connection, int, datetime], None]) -> None:
+    """Let an area erase what only it understands (run inside the erasure's transaction)."""
+    EXTRA_ERASERS.append(step)
+
+
+# -- export ----------------------------------------------------------------------------
+
+
+def export_customer(
+    uow: UnitOfWork, actor: Actor, customer_id: int, *, now: datetime
+) -> dict[str, Any]:
+    """Everything we hold about one customer, as JSON-ready data (audited as an export)."""
+    require(actor, "privacy:export")
+    require_manager(actor)
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        ids = _with_merged(conn, customer_id)
+        profile = _rows(conn, select(customers).where(customers.c.id.in_(ids)))
+        household_ids = sorted({p["household_id"] for p in profile if p["household_id"]})
+        document: dict[str, Any] = {
+            "exported_at": now.isoformat(),
+            "customer_id": customer_id,
+            "profile": profile[0] if profile else None,
+            "merged_profiles": profile[1:],
+            "external_refs": _rows(
+                conn, select(customer_refs).where(customer_refs.c.customer_id.in_(ids))
+            ),
+            "household": _rows(conn, select(households).where(households.c.id.in_(household_ids))),
+            "household_members": _rows(
+                conn,
+                select(household_members).where(
+                    household_members.c.household_id.in_(household_ids)
+                ),
+            ),
+            "assets": _rows(conn, select(assets).where(assets.c.customer_id.in_(ids))),
+            "preferences": _rows(
+                conn, select(preferences).where(preferences.c.customer_id.in_(ids))
+            ),
+            "consents": _rows(conn, select(consents).where(consents.c.customer_id.in_(ids))),
+            "timeline": _rows(
+                conn,
+                select(events)
+                .where(events.c.customer_id.in_(ids))
+                .order_by(events.c.occurred_at, events.c.id),
+            ),
+            "audit": _rows(
+                conn,
+                select(audit_log).where(_audit_about(ids)).order_by(audit_log.c.at, audit_log.c.id),
+            ),
+            "other_records": {
+                table.name: _rows(conn, select(table).where(table.c.customer_id.in_(ids)))
+                for table in _other_tables()
+            },
+        }
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="customer.export",
+            entity="customer",
+            entity_id=customer_id,
+        )
+        uow.commit()
+    return document
+
+
+# -- erase -----------------------------------------------------------------------------
+
+
+def erase_customer(
+    uow: UnitOfWork, actor: Actor, customer_id: int, *, now: datetime, confirm: bool
+) -> None:
+    """Remove the person's data for good; see the module docstring for what stays."""
+    require(actor, "privacy:erase")
+    require_manager(actor)
+    if not confirm:
+        raise InvalidInput([FieldProblem("confirm", "erasure cannot be undone; confirm it")])
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        status = conn.scalar(select(customers.c.status).where(customers.c.id == customer_id))
+        if status == "erased":
+            raise Conflict("this customer was already erased", field="customer_id")
+        if status == "merged":
+            raise Conflict(
+                "this profile was merged; erase the customer it was merged into",
+                field="customer_id",
+            )
+        for cid in _with_merged(conn, customer_id):
+            _erase_one(conn, cid, now)
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="customer.erase",
+            entity="customer",
+            entity_id=customer_id,
+            after={"status": "erased"},
+        )
+        uow.commit()
+
+
+def _erase_one(conn: Connection, customer_id: int, now: datetime) -> None:
+    row = conn.execute(
+        select(customers.c.household_id, customers.c.status).where(customers.c.id == customer_id)
+    ).one()
+    conn.execute(
+        update(customers)
+        .where(customers.c.id == customer_id)
+        .values(
+            card_number=None,
+            first_name=ERASED,
+            last_name="",
+            email=None,
+            phone=None,
+            birthday=None,
+            birthday_key=None,
+            preferred_channel=None,
+            quiet_start=None,
+            quiet_end=None,
+            city="",
+            owner_staff_id=None,
+            status="erased" if row.status != "merged" else "merged",
+            updated_at=now,
+        )
+    )
+    conn.execute(delete(customer_refs).where(customer_refs.c.customer_id == customer_id))
+    conn.execute(delete(consents).where(consents.c.customer_id == customer_id))
+    conn.execute(delete(preferences).where(preferences.c.customer_id == customer_id))
+    conn.execute(
+        update(assets)
+        .where(assets.c.customer_id == customer_id)
+        .values(label=assets.c.kind, details={}, member_id=None, acquired_on=None)
+    )
+    if row.household_id is not None:
+        others = conn.scalar(
+            select(customers.c.id).where(
+                customers.c.household_id == row.household_id,
+                customers.c.id != customer_id,
+                customers.c.status.notin_(("erased", "merged")),
+            )
+        )
+        if others is None:
+            conn.execute(
+                update(household_members)
+                .where(household_members.c.household_id == row.household_id)
+                .values(name=ERASED, birthday=None, birthday_key=None)
+            )
+            conn.execute(
+                update(households).where(households.c.id == row.household_id).values(name="")
+            )
+        else:
+            conn.execute(
+                update(household_members)
+                .where(household_members.c.customer_id == customer_id)
+                .values(name=ERASED, birthday=None, birthday_key=None, customer_id=None)
+            )
+        conn.execute(
+            update(customers).where(customers.c.id == customer_id).values(household_id=None)
+        )
+    for event_id, payload in conn.execute(
+        select(events.c.id, events.c.payload).where(events.c.customer_id == customer_id)
+    ).all():
+        cleaned = scrub(payload)
+        if cleaned != payload:
+            conn.execute(update(events).where(events.c.id == event_id).values(payload=cleaned))
+    for entry_id, before, after in conn.execute(
+        select(audit_log.c.id, audit_log.c.before, audit_log.c.after).where(
+            _audit_about([customer_id])
+        )
+    ).all():
+        conn.execute(
+            update(audit_log)
+            .where(audit_log.c.id == entry_id)
+            .values(before=blank_text(before), after=blank_text(after))
+        )
+    for table in _other_tables():
+        _scrub_table(conn, table, customer_id)
+    for step in EXTRA_ERASERS:
+        step(conn, customer_id, now)
+
+
+def scrub(value: Any, key: str | None = None) -> Any:
+    """A copy with the personal values (by key) replaced; numbers, dates and codes stay."""
+    if isinstance(value, dict):
+        return {k: scrub(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        if key in PERSONAL_KEYS and all(isinstance(v, str) for v in value):
+            return [] if key == "tags" else [ERASED for _ in value]
+        return [scrub(v) for v in value]
+    if key in PERSONAL_KEYS and value not in (None, "") and not isinstance(value, bool | int):
+        return ERASED if isinstance(value, str) else None
+    return value
+
+
+#: Keys of codes and states, not words: kept when all other text is blanked.
+KEEP_KEYS = frozenset(
+    {
+        "status",
+        "role",
+        "channel",
+        "kind",
+        "relation",
+        "language",
+        "preferred_channel",
+        "type",
+        "moment",
+        "program",
+        "tier",
+        "currency",
+        "source",
+        "outcome",
+        "emotion",
+        "category",
+        "sku",
+        "model_code",
+        "home_location_id",
+        "created_at",
+        "updated_at",
+        "at",
+    }
+)
+
+
+def blank_text(value: Any, key: str | None = None) -> Any:
+    """A copy with every string blanked except codes and states (``KEEP_KEYS``)."""
+    if isinstance(value, dict):
+        return {k: blank_text(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [blank_text(v, key) for v in value]
+    if isinstance(value, str) and value and key not in KEEP_KEYS:
+        return ERASED
+    return value
+
+
+def _scrub_table(conn: Connection, table: Table, customer_id: int) -> None:
+    text_columns = [c for c in table.c if c.name in TEXT_COLUMNS]
+    json_columns = [c for c in table.c if c.name in JSON_COLUMNS]
+    if not text_columns and not json_columns:
+        return
+    key_columns = list(table.primary_key.columns)
+    if not key_columns:
+        return
+    rows = conn.execute(
+        select(*key_columns, *text_columns, *json_columns).where(table.c.customer_id == customer_id)
+    ).mappings()
+    for row in rows.all():
+        values: dict[str, Any] = {}
+        for column in text_columns:
+            if row[column.name]:
+                values[column.name] = ERASED
+        for column in json_columns:
+            if row[column.name] is not None:
+                values[column.name] = blank_text(row[column.name])
+        if values:
+            conn.execute(
+                update(table).where(*(c == row[c.name] for c in key_columns)).values(**values)
+            )
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _with_merged(conn: Connection, customer_id: int) -> list[int]:
+    """The customer and every duplicate merged into them (and into those, and so on)."""
+    found = [customer_id]
+    frontier = [customer_id]
+    while frontier:
+        nxt = [
+            int(c)
+            for c in conn.scalars(
+                select(customers.c.id).where(customers.c.merged_into_id.in_(frontier))
+            )
+            if c not in found
+        ]
+        found.extend(nxt)
+        frontier = nxt
+    return found
+
+
+def _audit_about(ids: list[int]) -> Any:
+    return or_(
+        *((audit_log.c.entity == "customer") & (audit_log.c.entity_id == str(cid)) for cid in ids)
+    )
+
+
+def _other_tables() -> list[Table]:
+    return [
+        t
+        for t in metadata.sorted_tables
+        if "customer_id" in t.c and t not in _CORE and t.name != "household_members"
+    ]
+
+
+def _rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in conn.execute(query).mappings()]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+__all__ = ["ERASED", "blank_text", "erase_customer", "export_customer", "register_eraser", "scrub"]
