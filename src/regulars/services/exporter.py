@@ -184,17 +184,22 @@ def _event_scope(
     )
 
 
-def _consents_of(
-    conn: Connection, ids: Sequence[int]
-) -> dict[int, dict[str, tuple[bool, datetime]]]:
-    out: dict[int, dict[str, tuple[bool, datetime]]] = {}
+Consent = tuple[bool, datetime, str]
+
+
+def _consents_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Consent]]:
+    out: dict[int, dict[str, Consent]] = {}
     rows = conn.execute(
-        select(consents.c.customer_id, consents.c.channel, consents.c.granted, consents.c.at).where(
-            consents.c.customer_id.in_(ids)
-        )
+        select(
+            consents.c.customer_id,
+            consents.c.channel,
+            consents.c.granted,
+            consents.c.at,
+            consents.c.source,
+        ).where(consents.c.customer_id.in_(ids))
     )
-    for cid, channel, granted, at in rows:
-        out.setdefault(int(cid), {})[str(channel)] = (bool(granted), at)
+    for cid, channel, granted, at, source in rows:
+        out.setdefault(int(cid), {})[str(channel)] = (bool(granted), at, str(source))
     return out
 
 
@@ -222,7 +227,7 @@ def _customer_record(
     row: Any,
     places: dict[int, str],
     owners: dict[int, str],
-    given: dict[int, dict[str, tuple[bool, datetime]]],
+    given: dict[int, dict[str, Consent]],
     refs: dict[int, list[str]],
 ) -> dict[str, Any]:
     cid = int(row["id"])
@@ -244,9 +249,10 @@ def _customer_record(
     }
     mine = given.get(cid, {})
     for channel in CHANNELS:
-        granted, at = mine.get(channel, (None, None))
-        record[f"consent_{channel}"] = None if granted is None else ("yes" if granted else "no")
-        record[f"consent_{channel}_at"] = at
+        stated = mine.get(channel)
+        record[f"consent_{channel}"] = None if stated is None else ("yes" if stated[0] else "no")
+        record[f"consent_{channel}_at"] = None if stated is None else stated[1]
+        record[f"consent_{channel}_source"] = None if stated is None else stated[2]
     record |= {
         "external_refs": "|".join(refs.get(cid, [])),
         "household": row["household_name"],

@@ -68,6 +68,7 @@ CUSTOMER_COLUMNS = (
     "quiet_hours",
     *(f"consent_{channel}" for channel in CHANNELS),
     *(f"consent_{channel}_at" for channel in CHANNELS),
+    *(f"consent_{channel}_source" for channel in CHANNELS),
     "consent_at",
     "consent_source",
 )
@@ -461,7 +462,6 @@ def _consents(
 ) -> tuple[list[dict[str, Any]], list[FieldProblem]]:
     out: list[dict[str, Any]] = []
     problems: list[FieldProblem] = []
-    how = row.get("consent_source", "") or "import"
     for channel in CHANNELS:
         answer = row.get(f"consent_{channel}", "").lower()
         if not answer:
@@ -485,6 +485,7 @@ def _consents(
             if at.tzinfo is None:
                 problems.append(FieldProblem(column, "give a time zone offset, e.g. +00:00"))
                 continue
+        how = row.get(f"consent_{channel}_source") or row.get("consent_source") or "import"
         out.append({"channel": channel, "granted": answer in YES, "at": at, "source": how})
     return out, problems
 
