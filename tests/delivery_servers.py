@@ -51,12 +51,15 @@ class SmtpSink:
 
     A script entry is ``"550"``/``"451"`` (refuse with that code), ``"hang:<seconds>"``
     (say nothing for that long), or ``"ok"``. ``before_data`` runs before a message is
-    accepted (the crash test kills the worker there).
+    accepted (returning False refuses it; the crash test kills the worker there);
+    ``after_data`` runs once it is stored but before the client hears "250": the window
+    no outbox can close.
     """
 
     received: list[Received] = field(default_factory=list)
     scripts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    before_data: Callable[[int], None] | None = None
+    before_data: Callable[[int], bool | None] | None = None
+    after_data: Callable[[int], None] | None = None
     data_delay_s: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -76,8 +79,8 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.before_data is not None:
-            self.before_data(len(self.received))
+        if self.before_data is not None and self.before_data(len(self.received)) is False:
+            return "451 4.3.0 aborted before acceptance"
         if self.data_delay_s:
             await asyncio.sleep(self.data_delay_s)
         parsed = message_from_bytes(
@@ -85,6 +88,9 @@ class SmtpSink:
         )
         with self.lock:
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+            count = len(self.received)
+        if self.after_data is not None:
+            self.after_data(count)
         return "250 2.0.0 accepted"
 
     def keys(self) -> Counter[str]:

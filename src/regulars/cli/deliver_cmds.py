@@ -1,0 +1,140 @@
+"""``regulars deliver`` (the outbox worker) and ``regulars serve`` (web app plus scheduler)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+from types import FrameType
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from regulars.bootstrap import Runtime, channels, delivery_policy
+from regulars.cli.common import NowOption, console, runtime
+from regulars.services.outbox import DeliveryReport, deliver_outbox
+
+
+def default_worker_id() -> str:
+    """Host and process: unique among live workers, readable in the send log."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _line(report: DeliveryReport) -> str:
+    parts = [f"{value} {name}" for name, value in report.as_dict().items() if value]
+    return ", ".join(parts) if parts else "nothing due"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("deliver")
+    def deliver(
+        now: NowOption = None,
+        worker_id: Annotated[
+            str | None,
+            typer.Option("--worker-id", help="Name in the send log (default: host:pid)."),
+        ] = None,
+        once: Annotated[
+            bool,
+            typer.Option("--once", help="Send everything due now, then exit (cron, tests)."),
+        ] = False,
+        limit: Annotated[
+            int, typer.Option("--limit", min=1, max=10_000, help="Messages per pass.")
+        ] = 100,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the totals as JSON.")] = False,
+    ) -> None:
+        """Send due messages from the outbox: each key exactly once, with retries.
+
+        Without --once it keeps running, looking for due messages every
+        REGULARS_OUTBOX_POLL_S seconds until stopped (Ctrl-C or SIGTERM). With --now it
+        replays that moment once and exits.
+        """
+        rt = runtime(now)
+        wid = worker_id or default_worker_id()
+        ways = channels(rt.settings)
+        policy = delivery_policy(rt.settings)
+        stop = threading.Event()
+        if not once and now is None:
+            _stop_on_signals(stop)
+        total = DeliveryReport()
+        while True:
+            report = deliver_outbox(
+                rt.uow(), ways, now=rt.now(), worker_id=wid, limit=limit, policy=policy
+            )
+            total.add(report)
+            if not as_json and report.claimed:
+                console.print(f"[{wid}] {_line(report)}", highlight=False, markup=False)
+            if report.claimed >= limit and not stop.is_set():
+                continue  # more may be due right now
+            if once or now is not None or stop.wait(rt.settings.outbox_poll_s):
+                break
+        if as_json:
+            console.print_json(json.dumps(total.as_dict() | {"worker_id": wid}))
+        else:
+            console.print(f"[{wid}] done: {_line(total)}", highlight=False, markup=False)
+
+    @app.command("serve")
+    def serve(
+        host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
+        port: Annotated[int | None, typer.Option("--port", help="Port to listen on.")] = None,
+        no_scheduler: Annotated[
+            bool,
+            typer.Option("--no-scheduler", help="Serve only; plans and outbox run elsewhere."),
+        ] = False,
+    ) -> None:
+        """Run the API and the staff console, with the scheduler (daily plans, outbox)."""
+        import uvicorn
+
+        from regulars.services.scheduler import Scheduler
+        from regulars.web.app import create_app
+
+        rt = runtime()
+        bind_host = host or rt.settings.host
+        bind_port = port or rt.settings.port
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        url = f"http://{bind_host}:{bind_port}"
+        console.print(f"regulars is running at [bold]{url}/console/[/]  (API: {url}/docs)")
+        console.print(_login_hint(rt), highlight=False)
+        scheduler: Scheduler | None = None
+        if not no_scheduler:
+            scheduler = Scheduler(
+                rt.uow,
+                channels(rt.settings),
+                clock=rt.now,
+                worker_id=f"scheduler:{default_worker_id()}",
+                policy=delivery_policy(rt.settings),
+                leap_rule=rt.settings.leap_birthday_rule,
+            )
+            scheduler.start()
+            console.print("Scheduler: each location's plan at its local hour; outbox every minute.")
+        try:
+            uvicorn.run(create_app(rt), host=bind_host, port=bind_port, log_level="info")
+        finally:
+            if scheduler is not None:
+                scheduler.stop.set()
+
+
+def _login_hint(rt: Runtime) -> str:
+    """Point at the demo login when the demo business is loaded."""
+    from regulars.demo.catalogue import DEMO_PASSWORD
+    from regulars.demo.staffing import OWNER_EMAIL
+    from regulars.store.tables import staff
+
+    with rt.engine.connect() as conn:
+        owner = conn.scalar(select(staff.c.id).where(staff.c.email == OWNER_EMAIL))
+    if owner is None:
+        return "No demo data yet: run `regulars demo` for a demo business and its logins."
+    return f"Demo login: {OWNER_EMAIL} / {DEMO_PASSWORD}  (more logins: `regulars demo`)"
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """On Ctrl-C or SIGTERM, finish the pass in hand (no message is left half-sent), then stop."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
