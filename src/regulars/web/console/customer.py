@@ -218,7 +218,6 @@ def add_note(
     customer_id: int,
     text: Annotated[str, Form(max_length=5000)] = "",
     key: Annotated[str, Form(max_length=60)] = "",
-    back: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """A quick note: type, then one tap on Save."""
     try:
@@ -231,13 +230,9 @@ def add_note(
             key=key or None,
         )
     except InvalidInput as error:
-        if back == "checkin":
-            return redirect("/console/check-in", customer=customer_id, problem="note")
         return show_customer(
             request, runtime, session, customer_id, problems=problems_of(error), status_code=422
         )
-    if back == "checkin":
-        return redirect("/console/check-in", "note", customer=customer_id)
     return redirect(f"/console/customers/{customer_id}", "note")
 
 

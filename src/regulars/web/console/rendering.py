@@ -51,9 +51,13 @@ def page(
     *,
     active: str = "",
     status_code: int = 200,
+    done: str | None = None,
 ) -> HTMLResponse:
-    """Render a console page inside the layout, with the signed-in member of staff."""
-    flash_key = request.query_params.get("done", "")
+    """Render a console page inside the layout, with the signed-in member of staff.
+
+    ``done`` names a message from ``FLASHES`` (after a redirect it comes from the query).
+    """
+    flash_key = done or request.query_params.get("done", "")
     full = {
         "me": session,
         "csrf_token": session.csrf_token,
