@@ -103,7 +103,9 @@ def test_a_check_in_before_ten_stops_the_birthday_email_at_send_time(engine: Eng
     nine_forty = datetime(2026, 5, 1, 8, 40, tzinfo=UTC)
 
     view = check_in(
-        UnitOfWork(engine), CLI, {"card_number": "OPT-0001", "location": "OPT-LIS"},
+        UnitOfWork(engine),
+        CLI,
+        {"card_number": "OPT-0001", "location": "OPT-LIS"},
         now=nine_forty,
     )
 
@@ -111,7 +113,10 @@ def test_a_check_in_before_ten_stops_the_birthday_email_at_send_time(engine: Eng
     assert any("birthday today" in prompt for prompt in view["prompts"])
     with engine.connect() as conn:
         verdict = check_send(
-            conn, customer_id=cid, moment="birthday", channel="email",
+            conn,
+            customer_id=cid,
+            moment="birthday",
+            channel="email",
             now=datetime(2026, 5, 1, 9, 0, tzinfo=UTC),
         )
     assert verdict.action == "suppress"

@@ -62,7 +62,7 @@ def check_in(
     uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime, leap_rule: str = "feb28"
 ) -> dict[str, Any]:
     """Record the visit and return what the counter should know now (see module docstring)."""
-    require(actor, "checkins:write")
+    require(actor, "planner:write")
     request = validate(CheckInIn, data)
     at = request.at or now
     with uow:
@@ -253,7 +253,7 @@ def mark_greeted(
 
     Idempotent per check-in and moment; the counter prompts for that moment are done.
     """
-    require(actor, "checkins:write")
+    require(actor, "planner:write")
     request = validate(GreetedIn, data or {})
     with uow:
         conn = uow.conn

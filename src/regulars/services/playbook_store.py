@@ -13,7 +13,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from regulars.domain.access import Actor
 from regulars.domain.playbooks import PlaybookBook, load_playbooks
-from regulars.services.access import require
+from regulars.services.access import require, require_manager
 from regulars.services.outbox import known_template
 from regulars.store import audit
 from regulars.store.planner_tables import playbook_files
@@ -38,7 +38,8 @@ def active_playbooks(conn: Connection) -> PlaybookBook:
 
 def save_playbooks(uow: UnitOfWork, actor: Actor, text: str, *, now: datetime) -> PlaybookBook:
     """Make a playbook file the one the planner uses; nothing changes if it is invalid."""
-    require(actor, "playbooks:write")
+    require(actor, "planner:write")
+    require_manager(actor)
     book = check_playbooks(text)
     with uow:
         conn = uow.conn

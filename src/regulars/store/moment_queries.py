@@ -194,14 +194,21 @@ def _events_in(
 
 def _purchases(conn: Connection, day: date, scope: Scope, limits: Thresholds) -> list[Candidate]:
     start, end = _window(day)
-    out: list[Candidate] = []
-    for eid, cid, _, _, payload, count in _events_in(conn, ["purchase"], start, end, scope):
-        data = _payload(payload)
-        total = sum(
-            int(line.get("quantity", 1)) * int(line.get("unit_price", 0))
-            - int(line.get("discount", 0))
-            for line in data.get("lines", [])
+    e, c = events.c, customers.c
+    rows = conn.execute(
+        select(e.id, e.customer_id, e.amount, c.purchase_count)
+        .select_from(events.join(customers, c.id == e.customer_id))
+        .where(
+            e.type == "purchase",
+            e.occurred_at >= start,
+            e.occurred_at < end,
+            c.status.in_(LIVE),
+            scope.clause(),
         )
+    )
+    out: list[Candidate] = []
+    for eid, cid, amount, count in rows:
+        total = int(amount or 0)
         if count == 1:
             out.append(Candidate(int(cid), MomentKind.first_purchase, "1"))
         elif count in MILESTONES:
@@ -216,7 +223,7 @@ def _purchases(conn: Connection, day: date, scope: Scope, limits: Thresholds) ->
                     int(cid),
                     MomentKind.large_purchase,
                     str(eid),
-                    f"{total / 100:.2f}",
+                    f"{total // 100}.{total % 100:02d}",
                     {"amount": total},
                 )
             )

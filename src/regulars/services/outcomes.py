@@ -1,0 +1,213 @@
+"""``record_outcome``: how a call (or a card, or a counter prompt) went, back on the timeline.
+
+The outcome closes the task and writes what happened as events (a ``call`` with its
+emotion rating, a ``note`` with what the customer said) so the next person sees it. A call
+that did not reach the customer is tried again the next day, up to the playbook's number
+of attempts, and then becomes a handwritten card; a follow-up date becomes a new call.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import insert, select, update
+
+from regulars.domain.access import Actor
+from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, validate
+from regulars.domain.events import Emotion
+from regulars.services.access import access_customer, require
+from regulars.services.briefs import task_brief
+from regulars.services.ingest import append_events
+from regulars.store import audit
+from regulars.store.planner_tables import staff_tasks
+from regulars.store.tables import customers, locations
+from regulars.store.uow import UnitOfWork
+
+#: Calls that did not reach the customer are tried this many times in all.
+MAX_CALL_ATTEMPTS = 3
+
+
+class OutcomeIn(BaseModel):
+    """What the member of staff reports after the touch."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    outcome: Literal["reached", "voicemail", "not_reached", "done"]
+    emotion: Emotion | None = None
+    notes: Annotated[str, Field(max_length=5000)] = ""
+    follow_up_on: date | None = None
+    duration_s: Annotated[int, Field(ge=0, le=86_400)] | None = None
+
+
+def record_outcome(
+    uow: UnitOfWork, actor: Actor, task_id: int, data: Any, *, now: datetime
+) -> dict[str, Any]:
+    """Close the task, write the events, and re-plan per policy; see the module docstring."""
+    require(actor, "planner:write")
+    report = validate(OutcomeIn, data)
+    with uow:
+        conn = uow.conn
+        task = conn.execute(select(staff_tasks).where(staff_tasks.c.id == task_id)).first()
+        if task is None:
+            raise NotFound("no such task", field="task_id")
+        cid = int(task.customer_id)
+        try:
+            access_customer(conn, actor, cid)
+        except NotFound:
+            raise NotFound("no such task", field="task_id") from None
+        if task.status != "open":
+            raise Conflict(f"this task is already {task.status}", field="task_id")
+        if task.kind != "call" and report.outcome in ("voicemail", "not_reached"):
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        "outcome", f"a {task.kind} task is 'done' or 'reached', not unanswered"
+                    )
+                ]
+            )
+        staff_id = actor.id if actor.kind == "staff" else task.assignee_staff_id
+        code = conn.scalar(select(locations.c.code).where(locations.c.id == task.location_id))
+        envelope: dict[str, Any] = {
+            "source": "tasks",
+            "occurred_at": now.isoformat(),
+            "customer_id": cid,
+        }
+        if code is not None:
+            envelope["location"] = str(code)
+        if staff_id is not None:
+            envelope["staff_id"] = int(staff_id)
+        items: list[dict[str, Any]] = []
+        if task.kind == "call":
+            call: dict[str, Any] = {
+                **envelope,
+                "type": "call",
+                "external_id": f"task:{task_id}:call:{task.attempt}",
+                "direction": "outbound",
+                "outcome": "reached" if report.outcome == "done" else report.outcome,
+                "notes": report.notes,
+                "task_id": task_id,
+            }
+            if report.emotion is not None:
+                call["emotion"] = report.emotion.value
+            if report.duration_s is not None:
+                call["duration_s"] = report.duration_s
+            items.append(call)
+        if report.notes:
+            items.append(
+                {
+                    **envelope,
+                    "type": "note",
+                    "external_id": f"task:{task_id}:note:{task.attempt}",
+                    "text": report.notes,
+                    "tags": [task.kind, task.moment[:40]],
+                }
+            )
+        written, _ = append_events(conn, items, now=now)
+        rejected = [r for r in written.results if r.status == "rejected"]
+        if rejected:
+            raise InvalidInput(list(rejected[0].errors))
+        brief = task_brief(conn, task._mapping, now=now).model_dump(mode="json")
+        conn.execute(
+            update(staff_tasks)
+            .where(staff_tasks.c.id == task_id)
+            .values(status="done", outcome=report.outcome, closed_at=now, brief=brief)
+        )
+        follow: list[int] = []
+        reached = report.outcome in ("reached", "done")
+        if task.kind == "call" and not reached:
+            follow.append(_retry(conn, task._mapping, now))
+        if report.follow_up_on is not None:
+            follow.append(
+                _new_task(
+                    conn,
+                    task._mapping,
+                    now,
+                    kind="call",
+                    moment="follow_up",
+                    due=report.follow_up_on,
+                    attempt=1,
+                    summary=f"follow-up: {report.notes or task.summary}"[:500],
+                )
+            )
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="task.outcome",
+            entity="staff_task",
+            entity_id=task_id,
+            before={"status": task.status},
+            after={"status": "done", "outcome": report.outcome, "follow_up_tasks": follow},
+        )
+        uow.commit()
+    return {
+        "task_id": task_id,
+        "status": "done",
+        "outcome": report.outcome,
+        "events": [r.event_id for r in written.results if r.event_id is not None],
+        "new_tasks": follow,
+    }
+
+
+def _retry(conn: Any, task: Any, now: datetime) -> int:
+    """Not reached: call again tomorrow, or after the last attempt send a handwritten card."""
+    tomorrow = now.date() + timedelta(days=1)
+    if int(task["attempt"]) < MAX_CALL_ATTEMPTS:
+        return _new_task(
+            conn,
+            task,
+            now,
+            kind="call",
+            moment=task["moment"],
+            due=tomorrow,
+            attempt=int(task["attempt"]) + 1,
+            summary=task["summary"],
+        )
+    owner = conn.scalar(
+        select(customers.c.owner_staff_id).where(customers.c.id == task["customer_id"])
+    )
+    return _new_task(
+        conn,
+        task,
+        now,
+        kind="card",
+        moment=task["moment"],
+        due=tomorrow + timedelta(days=1),
+        attempt=1,
+        summary=f"{task['summary']} (not reached after {MAX_CALL_ATTEMPTS} calls)"[:500],
+        assignee=owner if owner is not None else task["assignee_staff_id"],
+    )
+
+
+def _new_task(
+    conn: Any,
+    task: Any,
+    now: datetime,
+    *,
+    kind: str,
+    moment: str,
+    due: date,
+    attempt: int,
+    summary: str,
+    assignee: int | None = None,
+) -> int:
+    new_id = conn.execute(
+        insert(staff_tasks)
+        .values(
+            decision_id=task["decision_id"] if moment == task["moment"] else None,
+            customer_id=task["customer_id"],
+            kind=kind,
+            moment=moment,
+            assignee_staff_id=assignee if assignee is not None else task["assignee_staff_id"],
+            location_id=task["location_id"],
+            due_on=due,
+            status="open",
+            attempt=attempt,
+            summary=summary,
+            created_at=now,
+        )
+        .returning(staff_tasks.c.id)
+    ).scalar_one()
+    return int(new_id)
