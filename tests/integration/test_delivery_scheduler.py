@@ -1,0 +1,135 @@
+"""The scheduler: each location's plan at its own local hour, once per local day."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine, func, select
+
+from regulars.channels.fake import FakeChannel
+from regulars.services.outbox import enqueue_message
+from regulars.services.scheduler import (
+    DuePlan,
+    PlanRun,
+    Scheduler,
+    claim_plan,
+    due_plans,
+    run_due_plans,
+)
+from regulars.store.outbox_tables import scheduler_runs
+from regulars.store.uow import UnitOfWork
+from tests import factories
+
+# 05:30 UTC on 1 May: 06:30 in Lisbon (plan hour 6 has struck), 01:30 in New York (not yet).
+MORNING = datetime.fromisoformat("2026-05-01T05:30:00+00:00")
+
+
+def _two_shops(engine: Engine, now: datetime) -> tuple[int, int]:
+    lisbon = factories.location(engine, now, code="CAFE-LIS")
+    new_york = factories.location(engine, now, code="CAFE-NYC", timezone="America/New_York")
+    return lisbon, new_york
+
+
+def test_a_location_is_due_once_its_plan_hour_strikes_in_its_own_time_zone(
+    engine: Engine, now: datetime
+) -> None:
+    lisbon, new_york = _two_shops(engine, now)
+    with engine.connect() as conn:
+        assert due_plans(conn, MORNING - timedelta(hours=1)) == []  # 05:30 in Lisbon
+        assert due_plans(conn, MORNING) == [DuePlan(lisbon, "CAFE-LIS", date(2026, 5, 1))]
+        at_ny = MORNING + timedelta(hours=5)  # 06:30 in New York
+        assert {p.code for p in due_plans(conn, at_ny)} == {"CAFE-LIS", "CAFE-NYC"}
+        late_evening = datetime.fromisoformat("2026-05-02T03:30:00+00:00")  # 23:30 in NY
+        assert DuePlan(new_york, "CAFE-NYC", date(2026, 5, 1)) in due_plans(conn, late_evening)
+
+
+def test_each_location_day_is_planned_once_however_often_the_scheduler_ticks(
+    engine: Engine, now: datetime
+) -> None:
+    _two_shops(engine, now)
+    first = run_due_plans(lambda: UnitOfWork(engine), now=MORNING, worker_id="a")
+    again = run_due_plans(
+        lambda: UnitOfWork(engine), now=MORNING + timedelta(minutes=1), worker_id="b"
+    )
+    next_day = run_due_plans(
+        lambda: UnitOfWork(engine), now=MORNING + timedelta(days=1), worker_id="a"
+    )
+    assert [(r.location, r.day, r.ok) for r in first] == [("CAFE-LIS", date(2026, 5, 1), True)]
+    assert "decisions" in first[0].detail
+    assert again == []
+    assert [(r.location, r.day) for r in next_day] == [("CAFE-LIS", date(2026, 5, 2))]
+
+
+def test_a_day_claimed_by_a_worker_that_died_is_taken_over_after_half_an_hour(
+    engine: Engine, now: datetime
+) -> None:
+    lisbon, _ = _two_shops(engine, now)
+    plan = DuePlan(lisbon, "CAFE-LIS", date(2026, 5, 1))
+    with UnitOfWork(engine) as uow:
+        assert claim_plan(uow.conn, plan, now=MORNING, worker_id="dies") is True
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        assert (
+            claim_plan(uow.conn, plan, now=MORNING + timedelta(minutes=5), worker_id="b") is False
+        )
+        assert claim_plan(uow.conn, plan, now=MORNING + timedelta(minutes=31), worker_id="b")
+        uow.commit()
+    with engine.connect() as conn:
+        assert conn.scalar(select(scheduler_runs.c.worker_id)) == "b"
+
+
+def test_several_schedulers_at_once_plan_each_location_day_exactly_once(
+    engine: Engine, now: datetime
+) -> None:
+    for n in range(6):
+        factories.location(engine, now, code=f"SHOP-{n}")
+    results: list[PlanRun] = []
+    lock = threading.Lock()
+
+    def tick(worker: str) -> None:
+        runs = run_due_plans(lambda: UnitOfWork(engine), now=MORNING, worker_id=worker)
+        with lock:
+            results.extend(runs)
+
+    threads = [threading.Thread(target=tick, args=(f"s{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(r.location for r in results) == [f"SHOP-{n}" for n in range(6)]
+    assert all(r.ok for r in results)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(scheduler_runs)) == 6
+
+
+def test_one_tick_plans_the_day_and_then_sends_what_is_due(engine: Engine, now: datetime) -> None:
+    factories.location(engine, now)
+    ana = factories.customer(
+        engine,
+        now,
+        email="ana@example.com",
+        home_location="CAFE-LIS",
+        consents=[{"channel": "email", "granted": True, "at": "2026-01-01T00:00:00+00:00"}],
+    )
+    with UnitOfWork(engine) as uow:
+        enqueue_message(
+            uow.conn,
+            key="tier:ana",
+            customer_id=ana,
+            channel="email",
+            moment="tier_up",
+            template="tier_up",
+            context={"tier": "Gold"},
+            send_after=MORNING,
+            decision_id=None,
+        )
+        uow.commit()
+    email = FakeChannel("email")
+    scheduler = Scheduler(
+        lambda: UnitOfWork(engine), {"email": email}, clock=lambda: MORNING, worker_id="serve"
+    )
+    report = scheduler.tick()
+    assert [r.location for r in report.plans] == ["CAFE-LIS"]
+    assert report.delivery.sent == 1 and email.keys() == ["tier:ana"]
+    assert scheduler.tick().plans == []
