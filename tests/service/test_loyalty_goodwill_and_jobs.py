@@ -1,0 +1,167 @@
+"""Goodwill within authority, manager approval above it; expiry, warnings and tier reviews."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from regulars.domain.access import CLI, Actor
+from regulars.domain.customers import Role
+from regulars.domain.errors import Conflict, Forbidden
+from regulars.services import loyalty
+from regulars.services.goodwill import approve_goodwill, decline_goodwill, grant_goodwill
+from regulars.services.loyalty_jobs import expire_points, review_tiers
+from regulars.store.tables import audit_log, events
+from regulars.store.uow import UnitOfWork
+from tests import factories
+from tests.loyalty_support import balance, entries, ingest, ledger_sums_match, load, program_text
+
+LIS = "CAFE-LIS"
+BARISTA = Actor(kind="staff", id=1, role=Role.staff, name="barista")
+MANAGER = Actor(kind="staff", id=2, role=Role.manager, name="manager")
+
+
+def _member(engine: Engine, now: datetime, euros: int = 10, **changes: str) -> int:
+    factories.location(engine, now, LIS)
+    load(engine, now, program_text("cafe", **({"  welcome_bonus: 25": "  welcome_bonus: 0"}
+                                              | changes)))
+    factories.staff(engine, now, "barista@example.com", role="staff", locations=[LIS])
+    factories.staff(engine, now, "manager@example.com", role="manager", locations=[LIS])
+    cid = factories.customer(engine, now)
+    ingest(engine, now, factories.purchase(
+        "p1", customer_id=cid, location=LIS,
+        lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}]))
+    return cid
+
+
+def _timeline(engine: Engine, kind: str) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(events.c.payload).where(events.c.type == kind).order_by(events.c.id)
+        )
+        return [row.payload for row in rows]
+
+
+def test_a_barista_grants_goodwill_within_their_limit_at_once_with_an_audit_entry(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member(engine, now)
+
+    result = grant_goodwill(UnitOfWork(engine), BARISTA, cid, 50, "Wrong milk, twice", now)
+
+    assert result["status"] == "granted"
+    assert balance(engine, cid) == (50, 10)
+    assert _timeline(engine, "goodwill")[0]["reason"] == "Wrong milk, twice"
+    with engine.connect() as conn:
+        actions = list(conn.scalars(select(audit_log.c.action)))
+    assert "goodwill.grant" in actions
+    assert ledger_sums_match(engine)
+
+
+def test_goodwill_above_the_limit_waits_for_a_manager_and_books_only_when_approved(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member(engine, now)
+
+    request = grant_goodwill(UnitOfWork(engine), BARISTA, cid, 500, "Spilled on her coat", now)
+    assert request["status"] == "requested"
+    assert balance(engine, cid) == (0, 10)
+
+    with pytest.raises(Forbidden):
+        approve_goodwill(UnitOfWork(engine), BARISTA, request["goodwill_id"], now)
+    approve_goodwill(UnitOfWork(engine), MANAGER, request["goodwill_id"], now)
+    assert balance(engine, cid) == (500, 10)
+    with pytest.raises(Conflict):
+        approve_goodwill(UnitOfWork(engine), MANAGER, request["goodwill_id"], now)
+
+
+def test_a_declined_request_books_nothing(engine: Engine, now: datetime) -> None:
+    cid = _member(engine, now)
+    request = grant_goodwill(UnitOfWork(engine), BARISTA, cid, 500, "Long wait", now)
+
+    decline_goodwill(UnitOfWork(engine), MANAGER, request["goodwill_id"], now, note="not ours")
+
+    assert balance(engine, cid) == (0, 10)
+    assert entries(engine, "goodwill") == []
+
+
+def test_pending_points_mature_after_the_return_window(engine: Engine, now: datetime) -> None:
+    cid = _member(engine, now)
+
+    expire_points(UnitOfWork(engine), CLI, now=now + timedelta(days=3))
+    assert balance(engine, cid) == (0, 10)
+    summary = expire_points(UnitOfWork(engine), CLI, now=now + timedelta(days=8))
+
+    assert summary["cafe"]["matured"] == 10
+    assert balance(engine, cid) == (10, 0)
+    assert ledger_sums_match(engine)
+
+
+def test_points_expire_a_year_after_they_were_earned_with_a_warning_first(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member(engine, now)
+
+    expire_points(UnitOfWork(engine), CLI, now=now + timedelta(days=340))
+    expire_points(UnitOfWork(engine), CLI, now=now + timedelta(days=341))
+    warnings = _timeline(engine, "points_expiring")
+    assert len(warnings) == 1
+    assert warnings[0]["points"] == 10
+    assert warnings[0]["expires_on"] == "2027-04-30"
+
+    summary = expire_points(UnitOfWork(engine), CLI, now=now + timedelta(days=366))
+    assert summary["cafe"]["expired"] == 10
+    assert balance(engine, cid) == (0, 0)
+    assert ledger_sums_match(engine)
+
+
+def test_a_review_drops_at_most_one_tier_and_grace_keeps_a_member_who_was_close(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, "AUTO-MUC", timezone="Europe/Berlin")
+    load(engine, now, program_text("dealership"))
+    cid = factories.customer(engine, now)
+    loyalty.enrol(UnitOfWork(engine), CLI, cid, "dealership", now=now)
+    # 5 000.00 paid: straight to Black.
+    ingest(engine, now, factories.purchase(
+        "big", customer_id=cid, location="AUTO-MUC",
+        lines=[{"sku": "repair", "category": "bodywork", "unit_price": 500000}]))
+    status = loyalty.member_status(UnitOfWork(engine), CLI, cid, now=now)[0]
+    assert status["tier"]["code"] == "black"
+
+    # Two years on, the spend has left the window: soft landing, one tier per review.
+    later = now + timedelta(days=800)
+    first = review_tiers(UnitOfWork(engine), CLI, now=later)
+    again = review_tiers(UnitOfWork(engine), CLI, now=later)
+    assert first["dealership"]["down"] == 1
+    assert again["dealership"]["down"] == 0  # one review per month
+    status = loyalty.member_status(UnitOfWork(engine), CLI, cid, now=later)[0]
+    assert status["tier"]["code"] == "silver"
+    changes = [e["change"] for e in _timeline(engine, "tier")]
+    assert changes == ["enrolled", "up", "down"]
+
+
+def test_grace_keeps_the_tier_once_when_the_member_fell_just_short(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, "AUTO-MUC", timezone="Europe/Berlin")
+    load(engine, now, program_text("dealership"))
+    cid = factories.customer(engine, now)
+    loyalty.enrol(UnitOfWork(engine), CLI, cid, "dealership", now=now)
+    ingest(engine, now, factories.purchase(
+        "big", customer_id=cid, location="AUTO-MUC",
+        lines=[{"sku": "repair", "category": "bodywork", "unit_price": 170000}]))
+    ret = {"type": "return", "source": "pos", "external_id": "r1", "customer_id": cid,
+           "occurred_at": now.isoformat(), "purchase_external_id": "big",
+           "lines": [{"sku": "repair", "quantity": 1}]}
+    ingest(engine, now, factories.purchase(
+        "small", customer_id=cid, location="AUTO-MUC",
+        lines=[{"sku": "tyres", "category": "parts", "unit_price": 140000}]), ret)
+
+    outcome = review_tiers(UnitOfWork(engine), CLI, now=now + timedelta(days=31))
+
+    # 1 400.00 paid is within 15 % of Silver's 1 500.00, so grace.
+    assert outcome["dealership"]["grace"] == 1
+    assert [e["change"] for e in _timeline(engine, "tier")][-1] == "grace"

@@ -1,0 +1,136 @@
+"""Redeeming rewards: never more than the balance, only what the tier allows, nothing half-done."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from regulars.domain.access import CLI
+from regulars.domain.errors import InvalidInput
+from regulars.services.redeem import redeem
+from regulars.store.loyalty_tables import loyalty_ledger, loyalty_redemptions
+from regulars.store.uow import UnitOfWork
+from tests import factories
+from tests.loyalty_support import balance, entries, ingest, ledger_sums_match, load, program_text
+
+LIS = "CAFE-LIS"
+
+
+def _member_with(engine: Engine, now: datetime, euros: int, **changes: str) -> int:
+    factories.location(engine, now, LIS)
+    load(engine, now, program_text("cafe", **({
+        "  pending_days: 7": "  pending_days: 0",
+        "  welcome_bonus: 25": "  welcome_bonus: 0",
+        "  cap_per_day: 200": "  cap_per_day: 100000",
+        "      threshold: 20000           # 200.00 EUR in the last 12 months":
+        "      threshold: 9000000",
+    } | changes)))
+    cid = factories.customer(engine, now)
+    ingest(engine, now, factories.purchase(
+        "p1", customer_id=cid, location=LIS,
+        lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}]))
+    return cid
+
+
+def _count(engine: Engine, table: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(select(func.count()).select_from(table)) or 0)  # type: ignore[arg-type]
+
+
+def test_redeeming_a_reward_spends_its_points_and_says_what_is_left(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member_with(engine, now, 100)
+
+    answer = redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)
+
+    assert answer["points"] == 35
+    assert answer["available_points"] == 100 - 35
+    assert balance(engine, cid) == (65, 0)
+    assert ledger_sums_match(engine)
+
+
+def test_redeeming_more_than_the_balance_is_refused_and_writes_nothing(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member_with(engine, now, 30)
+    before = _count(engine, loyalty_ledger)
+
+    with pytest.raises(InvalidInput) as refused:
+        redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)
+
+    assert refused.value.problems[0].field == "reward"
+    assert "needs 35 points; 30 are available" in refused.value.message
+    assert _count(engine, loyalty_ledger) == before
+    assert _count(engine, loyalty_redemptions) == 0
+
+
+def test_an_unknown_reward_is_refused_by_name(engine: Engine, now: datetime) -> None:
+    cid = _member_with(engine, now, 100)
+
+    with pytest.raises(InvalidInput, match="no reward 'caviar'"):
+        redeem(UnitOfWork(engine), CLI, cid, "caviar", now=now)
+
+
+def test_a_gold_reward_is_refused_to_a_member_below_gold(engine: Engine, now: datetime) -> None:
+    cid = _member_with(engine, now, 200)
+
+    with pytest.raises(InvalidInput, match="for Gold members and above"):
+        redeem(UnitOfWork(engine), CLI, cid, "beans", now=now)
+    assert balance(engine, cid) == (200, 0)
+
+
+def test_the_per_member_limit_and_stock_are_kept(engine: Engine, now: datetime) -> None:
+    cid = _member_with(engine, now, 500, **{"    min_tier: gold\n": "", "    stock: 100": "    stock: 3"})
+
+    redeem(UnitOfWork(engine), CLI, cid, "beans", now=now)
+    redeem(UnitOfWork(engine), CLI, cid, "beans", now=now)
+    with pytest.raises(InvalidInput, match="2 time"):
+        redeem(UnitOfWork(engine), CLI, cid, "beans", now=now)
+
+    other = factories.customer(engine, now, first_name="Rui")
+    ingest(engine, now, factories.purchase(
+        "p2", customer_id=other, location=LIS,
+        lines=[{"sku": "cake", "category": "food", "unit_price": 10000}]))
+    redeem(UnitOfWork(engine), CLI, other, "beans", now=now)
+    with pytest.raises(InvalidInput, match="out of stock"):
+        redeem(UnitOfWork(engine), CLI, other, "beans", now=now)
+
+
+def test_redemption_spends_the_points_nearest_to_expiry_first(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member_with(engine, now, 30)  # earned 30 Apr 2026, expires 30 Apr 2027
+    later = now + timedelta(days=100)
+    ingest(engine, later, factories.purchase(
+        "p2", customer_id=cid, location=LIS, at=later.isoformat(),
+        lines=[{"sku": "cake", "category": "food", "unit_price": 30000}]))
+
+    redeem(UnitOfWork(engine), CLI, cid, "pastry", now=later)
+
+    lots = entries(engine, "earn")
+    assert [lot["lot_remaining"] for lot in lots] == [5, 300 + 10]  # + the 2nd-purchase bonus
+    assert ledger_sums_match(engine)
+
+
+def test_pending_points_cannot_be_spent_until_the_return_window_is_over(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member_with(engine, now, 100)
+    # Reload the program with its return window of 7 days.
+    load(engine, now, program_text("cafe", **{"  welcome_bonus: 25": "  welcome_bonus: 0"}))
+    ingest(engine, now, factories.purchase(
+        "p9", customer_id=cid, location=LIS,
+        lines=[{"sku": "cake", "category": "food", "unit_price": 500}]))
+    assert balance(engine, cid) == (100, 5 + 10)  # + the 2nd-purchase bonus
+
+    redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)
+    redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)
+    with pytest.raises(InvalidInput):
+        redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)
+
+    redeem(UnitOfWork(engine), CLI, cid, "pastry", now=now + timedelta(days=8))
+    assert balance(engine, cid) == (30 + 15 - 25, 0)
+    assert ledger_sums_match(engine)
