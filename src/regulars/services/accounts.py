@@ -92,8 +92,10 @@ def set_password(
     with uow:
         conn = uow.conn
         staff_id = _staff_id_by_email(conn, email)
-        if actor.kind == "staff" and actor.id != staff_id:
-            require_manager(actor)
+        if actor.kind not in ("system", "cli") and not (
+            actor.kind == "staff" and actor.id == staff_id
+        ):
+            _require_authority_over(conn, actor, staff_id)
         conn.execute(update(staff).where(staff.c.id == staff_id).values(password_hash=digest))
         conn.execute(delete(staff_sessions).where(staff_sessions.c.staff_id == staff_id))
         audit.record(
@@ -292,7 +294,11 @@ def add_staff(
 ) -> int:
     """Add a member of staff who can sign in (managers add people at their own locations)."""
     require_manager(actor)
-    if actor.kind == "staff" and actor.role != Role.owner and data.get("role") == "owner":
+    if (
+        actor.kind not in ("system", "cli")
+        and actor.role != Role.owner
+        and data.get("role") == "owner"
+    ):
         raise Forbidden("only an owner may add another owner", field="role")
     if actor.locations is not None:
         with uow:
@@ -350,6 +356,16 @@ def list_staff(uow: UnitOfWork, actor: Actor) -> list[StaffSummary]:
                 )
             )
     return out
+
+
+def _require_authority_over(conn: Connection, actor: Actor, staff_id: int) -> None:
+    """Managers look after people at their own locations; only an owner after an owner."""
+    require_manager(actor)
+    role = conn.scalar(select(staff.c.role).where(staff.c.id == staff_id))
+    if role == Role.owner.value and actor.role != Role.owner:
+        raise Forbidden("only an owner may change an owner's account")
+    if actor.locations is not None and not staff_location_ids(conn, staff_id) <= actor.locations:
+        raise NotFound("no member of staff has this e-mail", field="email")
 
 
 def _staff_id_by_email(conn: Connection, email: str) -> int:
@@ -423,7 +439,7 @@ def create_api_key(uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime) -
                 )
             ]
         )
-    if new.role == Role.owner and actor.kind == "staff" and actor.role != Role.owner:
+    if new.role == Role.owner and actor.kind not in ("system", "cli") and actor.role != Role.owner:
         raise Forbidden("only an owner may create an owner key", field="role")
     with uow:
         conn = uow.conn
