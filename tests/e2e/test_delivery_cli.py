@@ -1,0 +1,115 @@
+"""``regulars deliver`` and ``regulars serve`` as a person runs them, in real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from regulars.bootstrap import build
+from regulars.config import Settings
+from regulars.services.outbox import enqueue_message
+from regulars.store.uow import UnitOfWork
+from tests import factories
+from tests.delivery_servers import free_port, smtp_server
+
+REGULARS = str(Path(sys.executable).parent / "regulars")
+AT = datetime.fromisoformat("2026-05-01T10:00:00+00:00")
+
+
+def _env(url: str, **extra: str) -> dict[str, str]:
+    return os.environ | {"REGULARS_DATABASE_URL": url} | extra
+
+
+def test_deliver_once_sends_what_is_due_and_reports_json(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    engine = build(Settings(database_url=url)).engine
+    factories.location(engine, AT)
+    ana = factories.customer(
+        engine,
+        AT,
+        email="ana@example.com",
+        home_location="CAFE-LIS",
+        consents=[{"channel": "email", "granted": True, "at": "2026-01-01T00:00:00+00:00"}],
+    )
+    with UnitOfWork(engine) as uow:
+        enqueue_message(
+            uow.conn,
+            key="tier:ana",
+            customer_id=ana,
+            channel="email",
+            moment="tier_up",
+            template="tier_up",
+            context={"tier": "Gold"},
+            send_after=AT,
+            decision_id=None,
+        )
+        uow.commit()
+    with smtp_server() as (sink, port):
+        done = subprocess.run(
+            [REGULARS, "deliver", "--once", "--json", "--now", AT.isoformat()],
+            env=_env(url, REGULARS_SMTP_PORT=str(port)),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    totals = json.loads(done.stdout)
+    assert totals["sent"] == 1 and totals["claimed"] == 1
+    assert [r.rcpt_tos for r in sink.received] == [["ana@example.com"]]
+
+
+def test_deliver_refuses_a_now_without_a_time_zone(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [REGULARS, "deliver", "--once", "--now", "2026-05-01T10:00:00"],
+        env=_env(f"sqlite:///{tmp_path / 'cli.db'}"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "time zone offset" in done.stderr
+
+
+@pytest.mark.slow
+def test_serve_prints_its_url_and_answers_until_stopped(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [REGULARS, "serve", "--port", str(port)],
+            env=_env(url, REGULARS_OUTBOX_POLL_S="1"),
+            cwd=tmp_path,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        answer = None
+        while time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert answer is not None and answer.status_code == 200, log_path.read_text()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    output = log_path.read_text()
+    assert f"http://127.0.0.1:{port}/console/" in output
+    assert "regulars demo" in output  # the hint where the demo logins come from
+    assert "Scheduler:" in output
