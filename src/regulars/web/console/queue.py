@@ -1,0 +1,117 @@
+"""My queue: the calls and cards planned for the signed-in person today, each with its brief.
+
+Recording an outcome is one form: reached or not, a face for how they felt, a note. The
+planner's ``record_outcome`` closes the task and puts the call and the note on the timeline.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from regulars.bootstrap import Runtime
+from regulars.domain.briefs import Brief
+from regulars.domain.errors import FieldProblem, InvalidInput, RegularsError
+from regulars.services import accounts, briefs, queries, tasks
+from regulars.services.locations import list_locations
+from regulars.services.outcomes import record_outcome
+from regulars.web.console.rendering import page, redirect
+from regulars.web.deps import ConsoleSession, RuntimeDep, verify_csrf
+
+router = APIRouter()
+Csrf = [Depends(verify_csrf)]
+
+#: Task kinds worked from the queue; counter prompts (``in_person``) show up at check-in.
+QUEUE_KINDS = frozenset({"call", "card"})
+TITLES = {"call": "Call", "card": "Handwritten card"}
+
+
+def local_today(runtime: Runtime, session: accounts.StaffSession) -> date:
+    """Today where this person works (their first location's time zone)."""
+    places = list_locations(runtime.uow(readonly=True), session.actor)
+    zone = ZoneInfo(places[0].timezone) if places else ZoneInfo("UTC")
+    return runtime.now().astimezone(zone).date()
+
+
+def queue_context(runtime: Runtime, session: accounts.StaffSession) -> dict[str, Any]:
+    actor = session.actor
+    today = local_today(runtime, session)
+    open_tasks = [
+        t
+        for t in tasks.my_tasks(runtime.uow(readonly=True), actor, today=today, status="open")
+        if t["kind"] in QUEUE_KINDS
+    ]
+    done = [
+        t
+        for t in tasks.my_tasks(runtime.uow(readonly=True), actor, today=today, status="done")
+        if t["kind"] in QUEUE_KINDS
+    ]
+    cards = []
+    for task in open_tasks:
+        raw = briefs.brief_for_task(
+            runtime.uow(readonly=True), actor, task["id"], now=runtime.now()
+        )
+        brief = Brief.model_validate({k: v for k, v in raw.items() if k in Brief.model_fields})
+        profile = queries.get_customer(runtime.uow(readonly=True), actor, task["customer_id"])
+        cards.append(
+            {
+                "id": task["id"],
+                "kind": task["kind"],
+                "customer_id": task["customer_id"],
+                "name": task["customer"],
+                "title": f"{TITLES.get(task['kind'], task['kind'])}: {task['summary']}",
+                "phone": profile.phone if task["kind"] == "call" else None,
+                "tier": brief.tier,
+                "overdue": task["overdue"],
+                "brief": brief,
+                "done": False,
+            }
+        )
+    return {"tasks": cards, "today": today, "done_count": len(done)}
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def my_queue(request: Request, runtime: RuntimeDep, session: ConsoleSession) -> HTMLResponse:
+    return page(
+        request, session, "console/queue.html", queue_context(runtime, session), active="queue"
+    )
+
+
+@router.post("/tasks/{task_id}/outcome", dependencies=Csrf)
+def outcome(
+    request: Request,
+    runtime: RuntimeDep,
+    session: ConsoleSession,
+    task_id: int,
+    result: Annotated[str, Form(alias="outcome", max_length=20)] = "reached",
+    emotion: Annotated[str, Form(max_length=10)] = "",
+    notes: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """One click: the outcome, the face, the note; the task leaves the queue."""
+    data: dict[str, Any] = {"outcome": result, "notes": notes}
+    if emotion:
+        data["emotion"] = emotion
+    try:
+        record_outcome(runtime.uow(), session.actor, task_id, data, now=runtime.now())
+    except RegularsError as error:
+        if error.http_status == 404:
+            raise
+        problems = (
+            list(error.problems)
+            if isinstance(error, InvalidInput)
+            else [FieldProblem(error.field or "", error.message)]
+        )
+        context = queue_context(runtime, session) | {"problems": problems}
+        return page(
+            request,
+            session,
+            "console/queue.html",
+            context,
+            active="queue",
+            status_code=error.http_status,
+        )
+    return redirect("/console/queue", "outcome")
