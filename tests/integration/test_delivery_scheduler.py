@@ -131,5 +131,5 @@ def test_one_tick_plans_the_day_and_then_sends_what_is_due(engine: Engine, now: 
     )
     report = scheduler.tick()
     assert [r.location for r in report.plans] == ["CAFE-LIS"]
-    assert report.delivery.sent == 1 and email.keys() == ["tier:ana"]
+    assert report.delivery.sent == 1 and email.sent_keys() == ["tier:ana"]
     assert scheduler.tick().plans == []

@@ -42,7 +42,7 @@ class FakeChannel:
     def close(self) -> None:
         self.closed += 1
 
-    def keys(self) -> list[str]:
+    def sent_keys(self) -> list[str]:
         return [m.key for m in self.sent]
 
 
