@@ -1,8 +1,9 @@
 """What the demo business sells, where, and the words its staff and customers use.
 
 Plain data, kept apart from the generator so that a reader can see the business at a glance:
-a café chain ("Fog & Foam") in four cities across four time zones, a Volkswagen dealership
-in Naples, Florida with a second one in Denver, and a small optician in London.
+a café chain ("Café Regulars") in four cities across four time zones, the Autohaus group's
+Volkswagen dealership in Naples, Florida with a second one in Denver, and a small optician in
+London. The brands are the ones the demo loyalty programs (``demo/programs/*.yaml``) apply to.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ class Place:
 PLACES: tuple[Place, ...] = (
     Place(
         "CAFE-LIS",
-        "Fog & Foam Chiado",
-        "Fog & Foam",
+        "Café Regulars Chiado",
+        "Café Regulars",
         "cafe",
         "Europe/Lisbon",
         "EUR",
@@ -42,8 +43,8 @@ PLACES: tuple[Place, ...] = (
     ),
     Place(
         "CAFE-LON",
-        "Fog & Foam Shoreditch",
-        "Fog & Foam",
+        "Café Regulars Shoreditch",
+        "Café Regulars",
         "cafe",
         "Europe/London",
         "GBP",
@@ -54,8 +55,8 @@ PLACES: tuple[Place, ...] = (
     ),
     Place(
         "CAFE-NYC",
-        "Fog & Foam Brooklyn",
-        "Fog & Foam",
+        "Café Regulars Brooklyn",
+        "Café Regulars",
         "cafe",
         "America/New_York",
         "USD",
@@ -66,8 +67,8 @@ PLACES: tuple[Place, ...] = (
     ),
     Place(
         "CAFE-DEN",
-        "Fog & Foam LoDo",
-        "Fog & Foam",
+        "Café Regulars LoDo",
+        "Café Regulars",
         "cafe",
         "America/Denver",
         "USD",
@@ -79,7 +80,7 @@ PLACES: tuple[Place, ...] = (
     Place(
         "VW-NAPLES",
         "Volkswagen of Naples",
-        "Gulf Coast Motors",
+        "Autohaus",
         "dealership",
         "America/New_York",
         "USD",
@@ -91,7 +92,7 @@ PLACES: tuple[Place, ...] = (
     Place(
         "VW-DENVER",
         "Volkswagen Front Range",
-        "Gulf Coast Motors",
+        "Autohaus",
         "dealership",
         "America/Denver",
         "USD",

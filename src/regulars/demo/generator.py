@@ -15,6 +15,7 @@ import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from importlib import resources
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,9 @@ from regulars.domain.customers import birthday_key
 from regulars.domain.errors import Conflict
 from regulars.services import accounts
 from regulars.services import customers as customer_service
+from regulars.services.batching import Savepoint
 from regulars.services.ingest import append_events, ingest_events
+from regulars.services.loyalty import check_program, enrol, load_program_file
 from regulars.store.ids import allocate_ids
 from regulars.store.tables import (
     assets,
@@ -104,7 +107,9 @@ def build_demo(
     started = clock.perf_counter()
     progress = progress or _Silent()
     location_ids, crews, story_rep = _open_business(engine, now)
-    notes = [setup(engine, now) for setup in setups]
+    programs = _load_programs(engine, now - timedelta(days=800))
+    notes = [f"Loyalty programs in force: {', '.join(programs)}"] if programs else []
+    notes += [setup(engine, now) for setup in setups]
     _announce_recalls(engine, now)
     world = World(
         seed=seed,
@@ -122,6 +127,10 @@ def build_demo(
             ids = allocate_ids(uow.conn, customers, count)
             plans = [plan_customer(start + n, ids[n], world) for n in range(count)]
             _write_profiles(uow.conn, list(zip(ids, plans, strict=True)), now)
+            for cid, plan in zip(ids, plans, strict=True):
+                for code in plan.opt_in:
+                    if code in programs:
+                        enrol(Savepoint(uow), CLI, cid, code, now=plan.customer["created_at"])
             timeline = [e for plan in plans for e in plan.events]
             timeline += [
                 _consent_event(cid, c)
@@ -191,6 +200,20 @@ def _open_business(engine: Engine, now: datetime) -> tuple[dict[str, int], dict[
         )
     story_rep = next(sid for sid, p in people.items() if p.email == STORY_REP_EMAIL)
     return ids, crews, story_rep
+
+
+def _load_programs(engine: Engine, at: datetime) -> list[str]:
+    """Put the demo loyalty programs (``demo/programs/*.yaml``) in force, as a manager would."""
+    folder = resources.files("regulars.demo").joinpath("programs")
+    if not folder.is_dir():
+        return []
+    codes = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith((".yaml", ".yml")):
+            text = entry.read_text(encoding="utf-8")
+            load_program_file(UnitOfWork(engine), CLI, text, now=at)
+            codes.append(check_program(text).code)
+    return codes
 
 
 def _announce_recalls(engine: Engine, now: datetime) -> None:

@@ -91,6 +91,7 @@ class Plan:
     preferences: list[tuple[str, str]] = field(default_factory=list)
     refs: list[tuple[str, str]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    opt_in: list[str] = field(default_factory=list)  # loyalty programs they signed up to
 
 
 def plan_customer(index: int, customer_id: int, world: World) -> Plan:
@@ -192,6 +193,8 @@ class _Builder:
         plan = Plan(customer=customer, consents=consents)
         if place.kind == "dealership":
             plan.refs.append(("dms", f"DMS-{self.index:07d}"))
+            if rng.random() < 0.65:
+                plan.opt_in.append("dealership")
         self._household(plan, gender, last)
         self._likes(plan)
         self._timeline(plan, enrolled, owner, snowbird)
@@ -691,6 +694,7 @@ def _story_customer(customer_id: int, world: World) -> Plan:
             ("contact", "call his mobile; Linda prefers a call about her car"),
         ],
         refs=[("dms", "DMS-0000000")],
+        opt_in=["dealership"],
     )
     plan.consents = [
         {"channel": ch, "granted": True, "at": enrolled.astimezone(UTC), "source": "online order"}

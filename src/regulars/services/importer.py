@@ -38,6 +38,7 @@ from regulars.domain.errors import (
     problems_from_pydantic,
 )
 from regulars.services.access import require
+from regulars.services.batching import Savepoint
 from regulars.services.customers import create_customer
 from regulars.services.ingest import append_events
 from regulars.store import lookups
@@ -356,7 +357,7 @@ def _customer_batch(
             report.add("duplicate")
             continue
         try:
-            create_customer(_Savepoint(job), actor, data, now=now)
+            create_customer(Savepoint(job.uow), actor, data, now=now)
         except InvalidInput as error:
             report.add(
                 "rejected", [RowProblem(line, _column(p.field), p.message) for p in error.problems]
@@ -786,47 +787,6 @@ class _Import:
             self.uow.rollback()
         else:
             self.uow.commit()
-
-
-class _Savepoint(UnitOfWork):
-    """A service's unit of work nested in the import's transaction, as a savepoint.
-
-    ``create_customer`` opens, writes and commits its own unit of work; handed this one, its
-    "commit" releases a savepoint and its failure rolls back only that row, while the import
-    commits (or, on a dry run, discards) a whole batch at once. Side effects it registers run
-    after the import's real commit.
-    """
-
-    def __init__(self, job: _Import) -> None:
-        super().__init__(job.uow.engine)
-        self.job = job
-        self._nested: Any = None
-
-    def __enter__(self) -> Self:
-        self._conn = self.job.conn
-        self._nested = self._conn.begin_nested()
-        self._after_commit = []
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._nested is not None and self._nested.is_active:
-            self._nested.rollback()
-        self._conn = None
-
-    def commit(self) -> None:
-        self._nested.commit()
-        for callback in self._after_commit:
-            self.job.uow.after_commit(callback)
-        self._after_commit = []
-
-    def rollback(self) -> None:
-        self._nested.rollback()
-        self._after_commit = []
 
 
 __all__ = [
