@@ -29,6 +29,7 @@ from regulars.domain.events import (
     parse_event,
 )
 from regulars.domain.returns import ReturnSettlement, settle_return
+from regulars.services.loyalty import apply_ingested
 from regulars.store import lookups
 from regulars.store.bulk import db_time, insert_rows, update_rows
 from regulars.store.ids import allocate_ids
@@ -324,6 +325,7 @@ class _Batch:
         ]
         insert_rows(self.conn, events, EVENT_COLUMNS, rows)
         _update_customer_facts(self.conn, [item for _, item in ingested])
+        apply_ingested(self.conn, [e for _, e in ingested], self.now)
 
 
 def _envelope_stub(event: EventBase) -> dict[str, Any]:

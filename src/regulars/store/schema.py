@@ -5,7 +5,14 @@ Add a new table module to the import list below; migrations are generated from h
 
 from __future__ import annotations
 
-from regulars.store import access_tables, outbox_tables, planner_tables, tables
+from regulars.store import access_tables, loyalty_tables, outbox_tables, planner_tables, tables
 from regulars.store.tables import metadata
 
-__all__ = ["access_tables", "metadata", "outbox_tables", "planner_tables", "tables"]
+__all__ = [
+    "access_tables",
+    "loyalty_tables",
+    "metadata",
+    "outbox_tables",
+    "planner_tables",
+    "tables",
+]
