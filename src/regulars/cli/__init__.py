@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import typer
 
-from regulars.cli import access_cmds, db_cmds, deliver_cmds, demo_cmds, io_cmds, plan_cmds
+from regulars.cli import (
+    access_cmds,
+    db_cmds,
+    deliver_cmds,
+    demo_cmds,
+    io_cmds,
+    loyalty_cmds,
+    plan_cmds,
+)
 
 app = typer.Typer(
     name="regulars",
@@ -16,7 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (db_cmds, demo_cmds, io_cmds, access_cmds, deliver_cmds, plan_cmds):
+for module in (db_cmds, demo_cmds, io_cmds, access_cmds, deliver_cmds, plan_cmds, loyalty_cmds):
     module.register(app)
 
 
