@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from regulars.domain.errors import InvalidInput, RegularsError
@@ -154,6 +155,16 @@ async def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A number or text too big for its column: the caller's input, so a 422, not a 500."""
+    log.warning("value out of range on %s %s: %s", request.method, request.url.path, exc)
+    return _answer(
+        request,
+        422,
+        error_body("invalid", "a value in the request is too large or too long"),
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return _answer(
@@ -168,6 +179,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)
     app.add_exception_handler(Exception, _unexpected)
 
 
