@@ -18,6 +18,9 @@ from regulars.bootstrap import Runtime, channels, delivery_policy
 from regulars.cli.common import NowOption, console, runtime
 from regulars.services.outbox import DeliveryReport, deliver_outbox
 
+#: The web app uvicorn builds (see ``regulars.web.asgi``).
+ASGI_FACTORY = "regulars.web.asgi:app_from_settings"
+
 
 def default_worker_id() -> str:
     """Host and process: unique among live workers, readable in the send log."""
@@ -89,7 +92,6 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from regulars.services.scheduler import Scheduler
-        from regulars.web.app import create_app
 
         rt = runtime()
         bind_host = host or rt.settings.host
@@ -111,7 +113,8 @@ def register(app: typer.Typer) -> None:
             scheduler.start()
             console.print("Scheduler: each location's plan at its local hour; outbox every minute.")
         try:
-            uvicorn.run(create_app(rt), host=bind_host, port=bind_port, log_level="info")
+            # By name: the CLI and the web are sibling adapters and do not import each other.
+            uvicorn.run(ASGI_FACTORY, factory=True, host=bind_host, port=bind_port)
         finally:
             if scheduler is not None:
                 scheduler.stop.set()
