@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/ingest.py --events 200000
 
-Builds a fresh SQLite file with a few thousand customers, ingests N purchase events through
-``ingest_events`` in batches (validation, duplicate check, customer facts, loyalty), then,
+Builds a fresh SQLite file with a few thousand customers and the café chain's loyalty program
+in force, ingests N purchase events through ``ingest_events`` in batches (validation,
+duplicate check, customer facts, auto-enrolment, earning, tier evaluation), then,
 in the same run, inserts the same rows straight into a bare table with the same unique key:
 the physical limit of this machine and SQLite. The last line is JSON.
 """
@@ -27,10 +28,13 @@ from rich.table import Table
 
 from regulars.bootstrap import build
 from regulars.config import Settings
+from regulars.domain.access import CLI
 from regulars.services.ingest import ingest_events
+from regulars.services.loyalty import load_program_file
 from regulars.store.tables import customers, locations
 
 console = Console(stderr=True)
+PROGRAM = Path(__file__).parent.parent / "src/regulars/demo/programs/cafe.yaml"
 SKUS = [("latte", "drinks", 350), ("croissant", "food", 220), ("beans-1kg", "retail", 1890),
         ("tea", "drinks", 300), ("cake", "food", 410)]
 
@@ -58,15 +62,17 @@ def make_events(count: int, customer_count: int, seed: int) -> list[dict[str, An
 
 
 def seed_business(settings: Settings, customer_count: int, now: datetime) -> Any:
+    """Customers at one café, and the café chain's real loyalty program in force."""
     runtime = build(settings)
     with runtime.engine.begin() as conn:
         conn.execute(locations.insert().values(id=1, code="CAFE-LIS", name="Café Lisboa",
-                                               timezone="Europe/Lisbon"))
+                                               brand="Café Regulars", timezone="Europe/Lisbon"))
         conn.execute(customers.insert(), [
             {"id": i, "card_number": f"C{i:08d}", "first_name": f"Customer {i}",
              "created_at": now, "updated_at": now, "home_location_id": 1}
             for i in range(1, customer_count + 1)
         ])
+    load_program_file(runtime.uow(), CLI, PROGRAM.read_text(encoding="utf-8"), now=now)
     return runtime
 
 
