@@ -177,10 +177,7 @@ def _run_import(
 
 def _print_report(report: importer.ImportReport) -> None:
     verb = "would be " if report.dry_run else ""
-    title = f"Import of {report.kind}" + (
-        " (dry run: nothing was written)" if report.dry_run else ""
-    )
-    totals = Table(title=title, title_justify="left")
+    totals = Table(title=f"Import of {report.kind}", title_justify="left")
     totals.add_column("")
     totals.add_column("count", justify="right")
     totals.add_row(f"{verb}created", f"[green]{report.created:,}")
@@ -188,6 +185,8 @@ def _print_report(report: importer.ImportReport) -> None:
     totals.add_row("rejected", f"[red]{report.rejected:,}" if report.rejected else "0")
     totals.add_row("rows read", f"{report.rows:,}")
     console.print(totals)
+    if report.dry_run:
+        console.print("[bold]Dry run: nothing was written.[/]")
     if not report.problems:
         return
     problems = Table(title="Rejected rows", title_justify="left")
