@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from regulars.bootstrap import Runtime
+from regulars.web.app import create_app
 from tests.web_fixtures import PASSWORD, ensure_location, log_in, staff_with_password
 
 
@@ -141,3 +145,72 @@ def test_a_console_page_without_a_session_sends_the_browser_to_login(app: FastAP
         answer = client.get("/login?next=//evil.example/")
     assert answer.status_code == 200
     assert "//evil.example" not in answer.text
+
+
+def test_an_expired_session_is_refused_and_the_console_says_so(
+    app: FastAPI, console_client: TestClient
+) -> None:
+    runtime = app.state.runtime
+    runtime.clock.at = runtime.clock.at + timedelta(hours=13)
+    assert console_client.get("/api/v1/me").status_code == 401
+    page = console_client.get("/console/queue")
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/login?next=/console/queue")
+    assert "reason=expired" in page.headers["location"]
+
+
+def test_an_idle_session_ends_after_two_hours(app: FastAPI, console_client: TestClient) -> None:
+    runtime = app.state.runtime
+    runtime.clock.at = runtime.clock.at + timedelta(hours=2, minutes=1)
+    assert console_client.get("/api/v1/me").status_code == 401
+
+
+def test_cookies_are_secure_when_the_console_is_served_over_https(runtime: Runtime) -> None:
+    secure = Runtime(
+        settings=runtime.settings.model_copy(update={"base_url": "https://shop.example"}),
+        engine=runtime.engine,
+        clock=runtime.clock,
+    )
+    app = create_app(secure)
+    ensure_location(secure, "HQ")
+    email = staff_with_password(secure, "staff", ["HQ"])
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        form = client.get("/login")
+        assert "secure" in form.headers["set-cookie"].lower()
+        answer = client.post(
+            "/login",
+            data={
+                "email": email,
+                "password": PASSWORD,
+                "csrf_token": client.cookies.get("regulars_login_csrf") or "",
+            },
+        )
+    assert "secure" in answer.headers["set-cookie"].lower()
+
+
+def test_a_form_post_without_the_sessions_csrf_token_is_refused(
+    console_client: TestClient,
+) -> None:
+    token = console_client.headers.pop("X-CSRF-Token")
+    answer = console_client.post("/logout", data={"csrf_token": "forged"})
+    assert answer.status_code == 403
+    assert console_client.get("/api/v1/me", headers={"X-CSRF-Token": token}).status_code == 200
+
+
+def test_a_wrong_password_does_not_say_whether_the_account_exists(app: FastAPI) -> None:
+    with TestClient(app, follow_redirects=False) as client:
+        client.get("/login")
+        token = client.cookies.get("regulars_login_csrf") or ""
+        answer = client.post(
+            "/login",
+            data={"email": "nobody@example.com", "password": "whatever", "csrf_token": token},
+        )
+    assert answer.status_code == 401
+    assert "Wrong e-mail or password" in answer.text
+
+
+def test_html_in_an_error_is_escaped_on_console_pages(app: FastAPI) -> None:
+    with TestClient(app, follow_redirects=False) as client:
+        answer = client.get("/console/<script>alert(1)</script>", headers={"accept": "text/html"})
+    assert answer.status_code in (303, 404)
+    assert "<script>alert(1)</script>" not in answer.text

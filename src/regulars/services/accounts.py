@@ -218,18 +218,23 @@ def _minutes_left(first_failure: datetime | None, now: datetime) -> int:
 
 
 def session_for_token(uow: UnitOfWork, token: str, *, now: datetime) -> StaffSession | None:
-    """The live session behind a cookie value, or None when it is unknown or expired."""
+    """The live session behind a cookie value, or None when it is unknown or expired.
+
+    Read in a read-only transaction (no write lock on SQLite at a busy counter); the
+    last-seen time is written at most once a minute, for the idle timeout.
+    """
     if not token or len(token) > 200:
         return None
     key = _digest(token)
-    with uow:
-        session = _load_session(uow.conn, key, now)
-        if session is None:
-            return None
-        seen = uow.conn.scalar(
+    with UnitOfWork(uow.engine, readonly=True) as reader:
+        session = _load_session(reader.conn, key, now)
+        seen = reader.conn.scalar(
             select(staff_sessions.c.last_seen_at).where(staff_sessions.c.id == key)
         )
-        if seen is not None and now - seen > timedelta(minutes=1):
+    if session is None:
+        return None
+    if seen is not None and now - seen > timedelta(minutes=1):
+        with uow:
             uow.conn.execute(
                 update(staff_sessions).where(staff_sessions.c.id == key).values(last_seen_at=now)
             )
@@ -532,16 +537,19 @@ def actor_for_api_key(uow: UnitOfWork, secret: str, *, now: datetime) -> Actor |
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
     prefix = secret[len(KEY_PREFIX) :].split("_", 1)[0]
-    with uow:
+    with UnitOfWork(uow.engine, readonly=True) as reader:
         row = (
-            uow.conn.execute(select(api_keys).where(api_keys.c.prefix == prefix)).mappings().first()
+            reader.conn.execute(select(api_keys).where(api_keys.c.prefix == prefix))
+            .mappings()
+            .first()
         )
-        if row is None or row["revoked_at"] is not None:
-            return None
-        if not hmac.compare_digest(row["key_hash"], _digest(secret)):
-            return None
-        last = row["last_used_at"]
-        if last is None or now - last > timedelta(minutes=1):
+    if row is None or row["revoked_at"] is not None:
+        return None
+    if not hmac.compare_digest(row["key_hash"], _digest(secret)):
+        return None
+    last = row["last_used_at"]
+    if last is None or now - last > timedelta(minutes=1):
+        with uow:
             uow.conn.execute(
                 update(api_keys).where(api_keys.c.id == row["id"]).values(last_used_at=now)
             )
