@@ -65,7 +65,9 @@ def test_a_template_that_reads_a_missing_field_is_caught_at_load_with_its_line()
 
 def test_broken_yaml_names_the_line_where_the_parser_gave_up() -> None:
     problems = _problems("playbooks:\n  default: [unclosed\n")
-    assert problems == ["line 3: not valid YAML: expected ',' or ']', but got '<stream end>'"]
+    assert len(problems) == 1
+    assert problems[0].startswith("line 3: not valid YAML:")
+    assert "']'" in problems[0]
 
 
 def test_an_unknown_setting_is_refused_rather_than_ignored() -> None:

@@ -80,9 +80,14 @@ def environment() -> Environment:
 
 
 def _source_fields(file_name: str) -> set[str]:
-    env = environment()
+    return set(_parsed_fields(environment(), file_name))
+
+
+@lru_cache(maxsize=512)
+def _parsed_fields(env: Environment, file_name: str) -> frozenset[str]:
+    """Parsed once per environment: the planner validates every message it queues."""
     source, _, _ = env.loader.get_source(env, file_name)  # type: ignore[union-attr]
-    return set(meta.find_undeclared_variables(env.parse(source)))
+    return frozenset(meta.find_undeclared_variables(env.parse(source)))
 
 
 def template_fields(name: str, channel: str) -> set[str]:

@@ -96,7 +96,8 @@ class Candidate:
 
     @property
     def key(self) -> tuple[int, str, str]:
-        return (self.customer_id, self.moment.value, self.occasion)
+        # The member is itself a str equal to its value (StrEnum), and cheaper than ``.value``.
+        return (self.customer_id, self.moment, self.occasion)
 
 
 def birthday_keys(day: date, leap_rule: str = "feb28") -> list[int]:

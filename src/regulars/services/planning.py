@@ -19,6 +19,7 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
@@ -29,7 +30,8 @@ from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.domain.moments import MOMENTS, Candidate
 from regulars.domain.playbooks import Playbook, PlaybookBook, Purpose
 from regulars.domain.pressure import PROMOTIONAL, SentLately, apply_caps, merge_human
-from regulars.services.outbox import enqueue_message, needed_context
+from regulars.services.outbox import needed_context
+from regulars.services.plan_messages import PlannedMessage, queue_planned_messages
 from regulars.services.playbook_store import active_playbooks
 from regulars.services.send_guard import situation_of
 from regulars.store.ids import allocate_ids
@@ -39,6 +41,7 @@ from regulars.store.moment_queries import (
     Scope,
     decided,
     find_candidates,
+    find_lapsing,
     gather_facts,
     location_zones,
 )
@@ -184,6 +187,10 @@ class _Planner:
             ):
                 candidates.setdefault(candidate.key, candidate)
                 self.playbook_of.setdefault(candidate.customer_id, playbook)
+        plans = [(playbook.thresholds, scope) for playbook, scope in scopes]
+        for candidate, index in find_lapsing(self.conn, day=self.day, plans=plans):
+            candidates.setdefault(candidate.key, candidate)
+            self.playbook_of.setdefault(candidate.customer_id, scopes[index][0])
         if not candidates:
             return
         done = decided(self.conn, {k[0] for k in candidates}, self.day)
@@ -264,13 +271,15 @@ class _Planner:
         names = _staff_names(self.conn)
         rows: list[dict[str, Any]] = []
         tasks: list[dict[str, Any]] = []
-        messages = 0
+        outgoing: list[PlannedMessage] = []
         for choice in every:
             cand = choice.candidate
             fact = facts[cand.customer_id]
             decision_id = id_of[cand.key]
             if choice.automated and choice.touch is not None and choice.touch.template:
-                messages += self._enqueue(choice, fact, decision_id)
+                message = self._message(choice, fact, decision_id)
+                if message is not None:
+                    outgoing.append(message)
             rows.append(
                 {
                     "id": decision_id,
@@ -340,31 +349,31 @@ class _Planner:
         for start in range(0, len(tasks), 2000):
             self.conn.execute(staff_tasks.insert(), tasks[start : start + 2000])
         self.report.tasks = len(tasks)
-        self.report.messages = messages
+        self.report.messages = queue_planned_messages(self.conn, outgoing)
 
-    def _enqueue(self, choice: Choice, fact: Facts, decision_id: int) -> int:
+    def _message(self, choice: Choice, fact: Facts, decision_id: int) -> PlannedMessage | None:
+        """The outbox row for an automated touch, or None (and why) when it cannot be made."""
         touch = choice.touch
-        assert touch is not None and touch.template is not None  # noqa: S101 - checked by caller
+        if touch is None or touch.template is None:
+            return None
         context = _context(choice, touch.template, touch.touch)
         if isinstance(context, str):
             choice.drop("suppressed", context)
-            return 0
-        when = choice.send_after or self.now
-        fresh = enqueue_message(
-            self.conn,
-            key=f"plan:{fact.customer_id}:{choice.candidate.moment.value}:{choice.candidate.occasion}",
+            return None
+        cand = choice.candidate
+        return PlannedMessage(
+            key=f"plan:{fact.customer_id}:{cand.moment.value}:{cand.occasion}",
             customer_id=fact.customer_id,
             channel=touch.touch,
-            moment=choice.candidate.moment.value,
+            moment=cand.moment.value,
             template=touch.template,
             context=context,
-            send_after=when,
+            send_after=choice.send_after or self.now,
             decision_id=decision_id,
         )
-        return 1 if fresh else 0
 
 
-def _context(choice: Choice, template: str, channel: str) -> dict[str, object] | str:
+def _context(choice: Choice, template: str, channel: str) -> dict[str, str | int | None] | str:
     """What the template needs beyond the profile, from the moment's facts; or why not."""
     cand = choice.candidate
     label = MOMENTS[cand.moment].label
@@ -375,12 +384,18 @@ def _context(choice: Choice, template: str, channel: str) -> dict[str, object] |
         + (f": {cand.detail}." if cand.detail else "."),
         **cand.facts,
     }
-    context: dict[str, object] = {}
-    for name in sorted(needed_context(template, channel)):
-        if name not in available:
+    context: dict[str, str | int | None] = {}
+    for name in sorted(_needed(template, channel)):
+        value = available.get(name)
+        if value is None or not isinstance(value, str | int):
             return f"template {template!r} needs {name!r}, which this moment does not provide"
-        context[name] = available[name]
+        context[name] = value
     return context
+
+
+@lru_cache(maxsize=256)
+def _needed(template: str, channel: str) -> frozenset[str]:
+    return frozenset(needed_context(template, channel))
 
 
 def _summary(choice: Choice) -> str:

@@ -7,6 +7,7 @@ each load is validated first (templates included) and audited.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 
 from sqlalchemy import Connection, delete, insert, select
@@ -26,8 +27,13 @@ def demo_text() -> str:
     return resources.files("regulars.demo").joinpath("playbooks.yaml").read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=8)
 def check_playbooks(text: str) -> PlaybookBook:
-    """Validate a playbook file, templates included; InvalidInput names line and field."""
+    """Validate a playbook file, templates included; InvalidInput names line and field.
+
+    Cached by text: every plan (one per location and day) reads the same file, and a
+    validated book is immutable.
+    """
     return load_playbooks(text, check_template=known_template)
 
 

@@ -70,11 +70,14 @@ class Scope:
     include_unplaced: bool = True
 
     def clause(self) -> ColumnElement[bool]:
+        """A filter, not an access path: ``+ 0`` keeps SQLite from walking the location index
+        (a third of the customers) instead of the selective one (birthday key, dates)."""
         if self.location_ids is None:
             return literal(True)
-        parts: list[ColumnElement[bool]] = [customers.c.home_location_id.in_(self.location_ids)]
+        home = customers.c.home_location_id
+        parts: list[ColumnElement[bool]] = [(home + 0).in_(self.location_ids)]
         if self.include_unplaced:
-            parts.append(customers.c.home_location_id.is_(None))
+            parts.append(home.is_(None))
         return or_(*parts)
 
 
@@ -86,7 +89,10 @@ def find_candidates(
     thresholds: Thresholds,
     leap_rule: str = "feb28",
 ) -> list[Candidate]:
-    """Every moment on ``day`` for customers in scope; events are those of the day before."""
+    """Every moment on ``day`` for customers in scope; events are those of the day before.
+
+    Lapsing regulars are found for all scopes at once by ``find_lapsing`` (one pass).
+    """
     found: list[Candidate] = []
     found += _birthdays(conn, day, scope, leap_rule)
     found += _household_birthdays(conn, day, scope, leap_rule)
@@ -97,7 +103,6 @@ def find_candidates(
     found += _complaints(conn, day, scope, thresholds)
     found += _recalls(conn, day, scope)
     found += _service_due(conn, day, scope, thresholds)
-    found += _lapsing(conn, day, scope, thresholds)
     found += _custom_dates(conn, day, scope)
     return found
 
@@ -379,67 +384,107 @@ def _days(column: Any, dialect: str) -> Any:
     return extract("epoch", column) / 86_400.0
 
 
-def _lapsing(conn: Connection, day: date, scope: Scope, limits: Thresholds) -> list[Candidate]:
-    """Regulars whose silence crossed k × their own usual gap during the last seven days.
+def find_lapsing(
+    conn: Connection, *, day: date, plans: Sequence[tuple[Thresholds, Scope]]
+) -> list[tuple[Candidate, int]]:
+    """Regulars whose silence crossed k × their own usual gap in the last seven days.
 
-    The usual gap is (last purchase − enrolment) / (purchases − 1); the threshold has a floor
-    so a daily regular is not 'lapsing' after a weekend. One filtered pass over customers.
+    The usual gap is (last purchase − enrolment) / (purchases − 1); the threshold has a
+    floor so a daily regular is not 'lapsing' after a weekend. Each plan (playbook) has its
+    own k and floor; they are applied per home location in one filtered pass over the
+    customers, because this is the one moment no index narrows down. Returns each
+    candidate with the index of its plan.
     """
     c = customers.c
+    home = c.home_location_id
+    factor_when: list[tuple[ColumnElement[bool], float]] = []
+    floor_when: list[tuple[ColumnElement[bool], float]] = []
+    plan_of_location: dict[int | None, int] = {}
+    for index, (_, scope) in enumerate(plans):
+        for placed_id in scope.location_ids or ():
+            plan_of_location.setdefault(placed_id, index)
+        if scope.include_unplaced:
+            plan_of_location.setdefault(None, index)
+    if not plan_of_location:
+        return []
+    for lid, index in plan_of_location.items():
+        limits = plans[index][0]
+        test = home.is_(None) if lid is None else (home + 0) == lid
+        factor_when.append((test, limits.lapsing_factor))
+        floor_when.append((test, float(limits.lapsing_floor_days)))
     dialect = conn.dialect.name
-    today = _days(literal(_midnight(day), customers.c.created_at.type), dialect)
+    today = _days(literal(_midnight(day), c.created_at.type), dialect)
     silence = today - _days(c.last_visit_at, dialect)
     gap = (_days(c.last_purchase_at, dialect) - _days(c.created_at, dialect)) / (
         c.purchase_count - 1
     )
-    limit = gap * limits.lapsing_factor
-    threshold = case(
-        (limit > limits.lapsing_floor_days, limit), else_=float(limits.lapsing_floor_days)
-    )
+    limit = gap * case(*factor_when, else_=None)
+    floor = case(*floor_when, else_=None)
+    threshold = case((limit > floor, limit), else_=floor)
+    smallest_floor = min(plans[i][0].lapsing_floor_days for i in set(plan_of_location.values()))
+    placed = [lid for lid in plan_of_location if lid is not None]
+    where_home: ColumnElement[bool] = (home + 0).in_(placed) if placed else literal(False)
+    if None in plan_of_location:
+        where_home = or_(where_home, home.is_(None))
     rows = conn.execute(
-        select(c.id, c.last_visit_at).where(
+        select(c.id, c.last_visit_at, c.home_location_id).where(
             c.purchase_count >= 3,
-            c.last_visit_at < _midnight(day) - timedelta(days=limits.lapsing_floor_days),
+            c.last_visit_at < _midnight(day) - timedelta(days=smallest_floor),
             c.last_purchase_at > c.created_at,
             c.status == "active",
-            scope.clause(),
+            where_home,
             silence >= threshold,
             silence < threshold + 7,
         )
     )
     return [
-        Candidate(
-            int(cid),
-            MomentKind.lapsing,
-            seen.date().isoformat(),
-            f"last seen {seen.date().isoformat()}",
+        (
+            Candidate(
+                int(cid),
+                MomentKind.lapsing,
+                seen.date().isoformat(),
+                f"last seen {seen.date().isoformat()}",
+            ),
+            plan_of_location[lid],
         )
-        for cid, seen in rows
+        for cid, seen, lid in rows
     ]
 
 
 def _custom_dates(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
-    """Dates a customer told us about, kept as preferences labelled 'date: …' valued 'MM-DD'."""
+    """Dates a customer told us about, kept as preferences labelled 'date: …' valued 'MM-DD'.
+
+    Read from preferences first (few match a given day), then checked against the scope.
+    """
     p, c = preferences.c, customers.c
-    rows = conn.execute(
-        select(p.customer_id, p.label)
-        .select_from(preferences.join(customers, c.id == p.customer_id))
-        .where(
-            p.label.like("date:%"),
-            p.value == f"{day.month:02d}-{day.day:02d}",
-            c.status.in_(LIVE),
-            scope.clause(),
+    found = [
+        (int(cid), str(label))
+        for cid, label in conn.execute(
+            select(p.customer_id, p.label).where(
+                p.label.like("date:%"), p.value == f"{day.month:02d}-{day.day:02d}"
+            )
         )
-    )
+    ]
+    if not found:
+        return []
+    live: set[int] = set()
+    for part in chunked(sorted({cid for cid, _ in found}), 900):
+        live.update(
+            int(cid)
+            for (cid,) in conn.execute(
+                select(c.id).where(c.id.in_(part), c.status.in_(LIVE), scope.clause())
+            )
+        )
     return [
         Candidate(
-            int(cid),
+            cid,
             MomentKind.custom_date,
             f"{day.year}:{label}",
-            str(label).removeprefix("date:").strip(),
-            {"occasion": str(label).removeprefix("date:").strip()},
+            label.removeprefix("date:").strip(),
+            {"occasion": label.removeprefix("date:").strip()},
         )
-        for cid, label in rows
+        for cid, label in found
+        if cid in live
     ]
 
 
