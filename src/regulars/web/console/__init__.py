@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
-from regulars.web.console import checkin, customer, goodwill, queue, static
+from regulars.web.console import checkin, customer, dashboard, goodwill, queue, static
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -21,7 +21,7 @@ def home() -> RedirectResponse:
     return RedirectResponse("/console/check-in", status_code=303)
 
 
-for module in (static, checkin, queue, customer, goodwill):
+for module in (static, checkin, queue, customer, goodwill, dashboard):
     router.include_router(module.router)
 
 __all__ = ["router"]

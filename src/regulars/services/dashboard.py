@@ -1,0 +1,274 @@
+"""The manager's dashboard: today's plan and how far each person got, and how the week felt.
+
+A read-side report for managers and owners, scoped to their locations (and optionally to
+one of them): tasks planned, done and still open per member of staff today; touches by
+channel over the last seven days; the automations held back today and why (from the
+planner's own reasons); the NPS and the callers' emotion ratings week by week; members
+enrolled against members active (from the loyalty census). Counting happens in the
+database; only the few survey answers and rated calls of eight weeks come back as rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, or_, select
+
+from regulars.domain.access import Actor
+from regulars.domain.errors import FieldProblem, InvalidInput
+from regulars.services import loyalty, tasks
+from regulars.services.access import customers_in_scope, require_location, require_manager
+from regulars.store.outbox_tables import outbox
+from regulars.store.planner_tables import staff_tasks
+from regulars.store.tables import customers, events, locations, staff
+from regulars.store.uow import UnitOfWork
+
+WEEKS = 8
+TOUCH_DAYS = 7
+SUPPRESSED_SHOWN = 50
+
+#: How each kind of touch is named on the dashboard.
+TOUCH_LABELS = {
+    "email": "E-mail",
+    "sms": "SMS",
+    "webhook": "App / webhook",
+    "call": "Phone call",
+    "card": "Handwritten card",
+    "visit": "Visit",
+    "greeted": "Greeted in person",
+}
+
+
+@dataclass(frozen=True)
+class StaffProgress:
+    """One person's share of today's plan (``staff_id`` None: counter prompts for anyone)."""
+
+    staff_id: int | None
+    name: str
+    planned: int
+    done: int
+
+    @property
+    def open(self) -> int:
+        return self.planned - self.done
+
+    @property
+    def percent(self) -> int:
+        return self.done * 100 // self.planned if self.planned else 0
+
+
+@dataclass(frozen=True)
+class Held:
+    """An automated touch the planner or the send-time guards held back, and why."""
+
+    customer_id: int
+    name: str
+    moment: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    day: date
+    zone: str
+    location: str | None
+    progress: list[StaffProgress]
+    touches: dict[str, int]
+    weeks: list[date]
+    nps: list[int | None]
+    happy_percent: list[int | None]
+    unhappy_percent: list[int | None]
+    held: list[Held]
+    held_total: int
+    census: list[dict[str, Any]] = field(default_factory=list)
+
+
+def manager_dashboard(
+    uow: UnitOfWork, actor: Actor, *, now: datetime, location: str | None = None
+) -> Dashboard:
+    """Everything on the dashboard for the actor's locations (or one of them)."""
+    require_manager(actor)
+    with uow:
+        conn = uow.conn
+        places = {
+            str(code): (int(lid), str(tz))
+            for code, lid, tz in conn.execute(
+                select(locations.c.code, locations.c.id, locations.c.timezone).order_by(
+                    locations.c.name, locations.c.id
+                )
+            )
+            if actor.locations is None or lid in actor.locations
+        }
+        if location is not None:
+            if location not in places:
+                raise InvalidInput([FieldProblem("location", f"unknown location {location!r}")])
+            require_location(actor, places[location][0])
+        zone = places[location][1] if location else next(iter(places.values()), (0, "UTC"))[1]
+        local = ZoneInfo(zone)
+        day = now.astimezone(local).date()
+        start = datetime.combine(day, time(0), local)
+        end = start + timedelta(days=1)
+        scope = [customers_in_scope(actor)]
+        if location is not None:
+            scope.append(customers.c.home_location_id == places[location][0])
+        progress = _progress(conn, scope, day, start, end)
+        touches = _touches(conn, scope, now - timedelta(days=TOUCH_DAYS), now)
+        monday = day - timedelta(days=day.weekday())
+        weeks = [monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+        since = datetime.combine(weeks[0], time(0), local)
+        nps, happy, unhappy = _feelings(conn, scope, since, now, weeks, local)
+    plan = tasks.plan_of_day(uow, actor, day, location=location)
+    held_all = [
+        Held(int(d["customer_id"]), str(d["customer"]), str(d["moment"]), str(d["reasons"]))
+        for d in plan
+        if _held_back(d)
+    ]
+    census = loyalty.census(uow, actor, now=now)
+    return Dashboard(
+        day=day,
+        zone=zone,
+        location=location,
+        progress=progress,
+        touches=touches,
+        weeks=weeks,
+        nps=nps,
+        happy_percent=happy,
+        unhappy_percent=unhappy,
+        held=held_all[:SUPPRESSED_SHOWN],
+        held_total=len(held_all),
+        census=census,
+    )
+
+
+#: How the planner's reasons begin when it refused an automated channel ("e-mail: no consent").
+REFUSED_CHANNEL = ("e-mail:", "sms:", "webhook:")
+
+
+def _held_back(decision: dict[str, Any]) -> bool:
+    """An automation did not go out as planned: stopped, deferred, or swapped for a person."""
+    if decision["status"] in ("suppressed", "deferred", "skipped"):
+        return True
+    if decision["delivery"] in ("suppressed", "deferred", "dead"):
+        return True
+    reasons = [part.strip() for part in str(decision["reasons"]).split(";")]
+    return any(part.startswith(REFUSED_CHANNEL) for part in reasons)
+
+
+def _progress(
+    conn: Any, scope: list[Any], day: date, start: datetime, end: datetime
+) -> list[StaffProgress]:
+    """Tasks on today's list per person (planned today, or due by today) — done vs planned."""
+    t = staff_tasks.c
+    todays = and_(
+        or_(t.due_on <= day, and_(t.created_at >= start, t.created_at < end)),
+        or_(
+            t.status == "open",
+            and_(t.status == "done", t.closed_at >= start, t.closed_at < end),
+        ),
+    )
+    done = func.sum(case((t.status == "done", 1), else_=0))
+    rows = conn.execute(
+        select(t.assignee_staff_id, staff.c.name, func.count(), done)
+        .select_from(
+            staff_tasks.join(customers, customers.c.id == t.customer_id).outerjoin(
+                staff, staff.c.id == t.assignee_staff_id
+            )
+        )
+        .where(todays, *scope)
+        .group_by(t.assignee_staff_id, staff.c.name)
+        .order_by(staff.c.name)
+    ).all()
+    return [
+        StaffProgress(
+            int(sid) if sid is not None else None,
+            str(name) if name else "Counter (anyone)",
+            int(planned),
+            int(finished or 0),
+        )
+        for sid, name, planned, finished in rows
+    ]
+
+
+def _touches(conn: Any, scope: list[Any], since: datetime, until: datetime) -> dict[str, int]:
+    """Messages sent, calls made, cards written, visits and in-person greetings."""
+    counts = dict.fromkeys(TOUCH_LABELS.values(), 0)
+    o = outbox.c
+    for channel, count in conn.execute(
+        select(o.channel, func.count())
+        .select_from(outbox.join(customers, customers.c.id == o.customer_id))
+        .where(o.status == "sent", o.sent_at >= since, o.sent_at <= until, *scope)
+        .group_by(o.channel)
+    ):
+        counts[TOUCH_LABELS.get(str(channel), str(channel))] += int(count)
+    e = events.c
+    for kind, count in conn.execute(
+        select(e.type, func.count())
+        .select_from(events.join(customers, customers.c.id == e.customer_id))
+        .where(
+            e.type.in_(["call", "visit", "greeted"]),
+            e.occurred_at >= since,
+            e.occurred_at <= until,
+            *scope,
+        )
+        .group_by(e.type)
+    ):
+        counts[TOUCH_LABELS[str(kind)]] += int(count)
+    t = staff_tasks.c
+    cards = conn.scalar(
+        select(func.count())
+        .select_from(staff_tasks.join(customers, customers.c.id == t.customer_id))
+        .where(t.kind == "card", t.status == "done", t.closed_at >= since, *scope)
+    )
+    counts[TOUCH_LABELS["card"]] += int(cards or 0)
+    return counts
+
+
+def _feelings(
+    conn: Any,
+    scope: list[Any],
+    since: datetime,
+    until: datetime,
+    weeks: list[date],
+    local: ZoneInfo,
+) -> tuple[list[int | None], list[int | None], list[int | None]]:
+    """Weekly NPS (promoters − detractors, in points) and shares of happy and unhappy calls."""
+    e = events.c
+    scores: dict[date, list[int]] = {w: [] for w in weeks}
+    faces: dict[date, list[str]] = {w: [] for w in weeks}
+    rows = conn.execute(
+        select(e.type, e.occurred_at, e.payload)
+        .select_from(events.join(customers, customers.c.id == e.customer_id))
+        .where(
+            e.type.in_(["survey_answer", "call"]),
+            e.occurred_at >= since,
+            e.occurred_at <= until,
+            *scope,
+        )
+    )
+    for kind, at, payload in rows:
+        local_day = at.astimezone(local).date()
+        week = local_day - timedelta(days=local_day.weekday())
+        if week not in scores or not isinstance(payload, dict):
+            continue
+        if kind == "survey_answer" and payload.get("kind", "nps") == "nps":
+            scores[week].append(int(payload.get("score", 0)))
+        elif kind == "call" and payload.get("emotion"):
+            faces[week].append(str(payload["emotion"]))
+    nps: list[int | None] = []
+    happy: list[int | None] = []
+    unhappy: list[int | None] = []
+    for week in weeks:
+        answers = scores[week]
+        if answers:
+            promoters = sum(1 for s in answers if s >= 9)
+            detractors = sum(1 for s in answers if s <= 6)
+            nps.append(round((promoters - detractors) * 100 / len(answers)))
+        else:
+            nps.append(None)
+        rated = faces[week]
+        happy.append(round(rated.count("happy") * 100 / len(rated)) if rated else None)
+        unhappy.append(round(rated.count("unhappy") * 100 / len(rated)) if rated else None)
+    return nps, happy, unhappy
