@@ -54,8 +54,9 @@ def ledger_sums_match(engine: Engine) -> bool:
         sums = {
             mid: (int(a or 0), int(p or 0))
             for mid, a, p in conn.execute(
-                select(c.member_id, func.sum(c.available_delta), func.sum(c.pending_delta))
-                .group_by(c.member_id)
+                select(
+                    c.member_id, func.sum(c.available_delta), func.sum(c.pending_delta)
+                ).group_by(c.member_id)
             )
         }
         lots = {

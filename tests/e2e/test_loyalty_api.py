@@ -17,12 +17,28 @@ LIS = "CAFE-LIS"
 
 def _member(engine: Engine, now: datetime, euros: int = 100) -> int:
     factories.location(engine, now, LIS)
-    load(engine, now, program_text("cafe", **{"  pending_days: 7": "  pending_days: 0",
-                                               "  welcome_bonus: 25": "  welcome_bonus: 0"}))
+    load(
+        engine,
+        now,
+        program_text(
+            "cafe",
+            **{
+                "  pending_days: 7": "  pending_days: 0",
+                "  welcome_bonus: 25": "  welcome_bonus: 0",
+            },
+        ),
+    )
     cid = factories.customer(engine, now, home_location=LIS)
-    ingest(engine, now, factories.purchase(
-        "p1", customer_id=cid, location=LIS,
-        lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}]))
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "p1",
+            customer_id=cid,
+            location=LIS,
+            lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}],
+        ),
+    )
     return cid
 
 

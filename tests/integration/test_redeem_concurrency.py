@@ -22,12 +22,28 @@ def test_two_dozen_simultaneous_redemptions_spend_only_what_the_balance_holds(
     engine: Engine, now: datetime
 ) -> None:
     factories.location(engine, now, "CAFE-LIS")
-    load(engine, now, program_text("cafe", **{"  pending_days: 7": "  pending_days: 0",
-                                               "  welcome_bonus: 25": "  welcome_bonus: 0"}))
+    load(
+        engine,
+        now,
+        program_text(
+            "cafe",
+            **{
+                "  pending_days: 7": "  pending_days: 0",
+                "  welcome_bonus: 25": "  welcome_bonus: 0",
+            },
+        ),
+    )
     cid = factories.customer(engine, now)
-    ingest(engine, now, factories.purchase(
-        "p1", customer_id=cid, location="CAFE-LIS",
-        lines=[{"sku": "cake", "category": "food", "unit_price": 18000}]))
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "p1",
+            customer_id=cid,
+            location="CAFE-LIS",
+            lines=[{"sku": "cake", "category": "food", "unit_price": 18000}],
+        ),
+    )
     assert balance(engine, cid) == (180, 0)  # room for five drinks at 35, or seven pastries
 
     start = threading.Barrier(PARALLEL)

@@ -100,21 +100,21 @@ def test_a_purchase_elsewhere_earns_nothing_in_this_program(engine: Engine, now:
     assert balance(engine, cid) == (0, 0)
 
 
-def test_an_opt_in_program_ignores_customers_until_they_join(
-    engine: Engine, now: datetime
-) -> None:
+def test_an_opt_in_program_ignores_customers_until_they_join(engine: Engine, now: datetime) -> None:
     factories.location(engine, now, "AUTO-MUC", timezone="Europe/Berlin")
     load(engine, now, program_text("dealership", **{"  pending_days: 30": "  pending_days: 0"}))
     cid = factories.customer(engine, now)
     service = [{"sku": "inspection", "category": "service", "unit_price": 11900}]
 
-    ingest(engine, now, factories.purchase("s1", customer_id=cid, location="AUTO-MUC",
-                                           lines=service))
+    ingest(
+        engine, now, factories.purchase("s1", customer_id=cid, location="AUTO-MUC", lines=service)
+    )
     assert balance(engine, cid, "dealership") == (0, 0)
 
     assert loyalty.enrol(UnitOfWork(engine), CLI, cid, "dealership", now=now)
-    ingest(engine, now, factories.purchase("s2", customer_id=cid, location="AUTO-MUC",
-                                           lines=service))
+    ingest(
+        engine, now, factories.purchase("s2", customer_id=cid, location="AUTO-MUC", lines=service)
+    )
 
     # 119.00 incl. 19 % VAT → 100.00 net → 200 points, service earns 300 %.
     assert balance(engine, cid, "dealership") == (600, 0)
@@ -126,8 +126,12 @@ def test_a_partner_purchase_earns_at_the_partner_rate(engine: Engine, now: datet
     cid = factories.customer(engine, now)
     loyalty.enrol(UnitOfWork(engine), CLI, cid, "dealership", now=now)
 
-    fuel = factories.purchase("f1", customer_id=cid, source="partner-fuel",
-                              lines=[{"sku": "diesel", "category": "fuel", "unit_price": 5950}])
+    fuel = factories.purchase(
+        "f1",
+        customer_id=cid,
+        source="partner-fuel",
+        lines=[{"sku": "diesel", "category": "fuel", "unit_price": 5950}],
+    )
     ingest(engine, now, fuel)
 
     # 59.50 incl. VAT → 50.00 → 1 point per euro at FuelCo.
@@ -141,9 +145,15 @@ def test_a_partial_return_takes_back_the_returned_lines_points_pro_rata(
     ingest(engine, now, _buy("p1", cid, ("latte", "drinks", 350, 4)))
     assert balance(engine, cid) == (14, 0)
 
-    ret = {"type": "return", "source": "pos", "external_id": "r1", "customer_id": cid,
-           "occurred_at": "2026-04-30T12:00:00+01:00", "purchase_external_id": "p1",
-           "lines": [{"sku": "latte", "quantity": 1}]}
+    ret = {
+        "type": "return",
+        "source": "pos",
+        "external_id": "r1",
+        "customer_id": cid,
+        "occurred_at": "2026-04-30T12:00:00+01:00",
+        "purchase_external_id": "p1",
+        "lines": [{"sku": "latte", "quantity": 1}],
+    }
     ingest(engine, now, ret)
 
     assert balance(engine, cid) == (14 - 3, 0)
@@ -158,10 +168,19 @@ def test_returning_a_whole_purchase_also_takes_back_its_bonuses(
     assert balance(engine, cid) == (7 + 25, 0)
 
     for n, sku in enumerate(["latte", "latte"]):
-        ingest(engine, now, {"type": "return", "source": "pos", "external_id": f"r{n}",
-                             "customer_id": cid, "occurred_at": "2026-04-30T12:00:00+01:00",
-                             "purchase_external_id": "p1",
-                             "lines": [{"sku": sku, "quantity": 1}]})
+        ingest(
+            engine,
+            now,
+            {
+                "type": "return",
+                "source": "pos",
+                "external_id": f"r{n}",
+                "customer_id": cid,
+                "occurred_at": "2026-04-30T12:00:00+01:00",
+                "purchase_external_id": "p1",
+                "lines": [{"sku": sku, "quantity": 1}],
+            },
+        )
 
     assert balance(engine, cid) == (0, 0)
     assert ledger_sums_match(engine)
@@ -172,8 +191,12 @@ def test_crossing_the_gold_threshold_promotes_at_once_and_tells_the_planner(
 ) -> None:
     cid = _cafe(engine, now, **{"  cap_per_day: 200": "  cap_per_day: 100000"})
 
-    ingest(engine, now, _buy("p1", cid, ("espresso-machine", "equipment", 25000, 1)),
-           _buy("p2", cid, ("latte", "drinks", 1000, 1), at="2026-04-30T11:00:00+01:00"))
+    ingest(
+        engine,
+        now,
+        _buy("p1", cid, ("espresso-machine", "equipment", 25000, 1)),
+        _buy("p2", cid, ("latte", "drinks", 1000, 1), at="2026-04-30T11:00:00+01:00"),
+    )
 
     with engine.connect() as conn:
         tier_events = conn.execute(
@@ -202,11 +225,11 @@ def test_the_members_double_points_day_doubles_that_days_points(
 ) -> None:
     cid = _cafe(engine, now)
     ingest(engine, now, _buy("p0", cid, ("tea", "drinks", 100, 1)))
-    loyalty.choose_double_points_day(UnitOfWork(engine), CLI, cid, "cafe",
-                                     now.date(), now=now)
+    loyalty.choose_double_points_day(UnitOfWork(engine), CLI, cid, "cafe", now.date(), now=now)
 
-    ingest(engine, now, _buy("p1", cid, ("latte", "drinks", 1000, 1),
-                             at="2026-05-01T10:00:00+01:00"))
+    ingest(
+        engine, now, _buy("p1", cid, ("latte", "drinks", 1000, 1), at="2026-05-01T10:00:00+01:00")
+    )
 
     assert balance(engine, cid)[0] == 1 + 10 + 10 + 10  # + the 2nd-purchase bonus
 

@@ -25,14 +25,24 @@ MANAGER = Actor(kind="staff", id=2, role=Role.manager, name="manager")
 
 def _member(engine: Engine, now: datetime, euros: int = 10, **changes: str) -> int:
     factories.location(engine, now, LIS)
-    load(engine, now, program_text("cafe", **({"  welcome_bonus: 25": "  welcome_bonus: 0"}
-                                              | changes)))
+    load(
+        engine,
+        now,
+        program_text("cafe", **({"  welcome_bonus: 25": "  welcome_bonus: 0"} | changes)),
+    )
     factories.staff(engine, now, "barista@example.com", role="staff", locations=[LIS])
     factories.staff(engine, now, "manager@example.com", role="manager", locations=[LIS])
     cid = factories.customer(engine, now)
-    ingest(engine, now, factories.purchase(
-        "p1", customer_id=cid, location=LIS,
-        lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}]))
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "p1",
+            customer_id=cid,
+            location=LIS,
+            lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}],
+        ),
+    )
     return cid
 
 
@@ -125,9 +135,16 @@ def test_a_review_drops_at_most_one_tier_and_grace_keeps_a_member_who_was_close(
     cid = factories.customer(engine, now)
     loyalty.enrol(UnitOfWork(engine), CLI, cid, "dealership", now=now)
     # 5 000.00 paid: straight to Black.
-    ingest(engine, now, factories.purchase(
-        "big", customer_id=cid, location="AUTO-MUC",
-        lines=[{"sku": "repair", "category": "bodywork", "unit_price": 500000}]))
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "big",
+            customer_id=cid,
+            location="AUTO-MUC",
+            lines=[{"sku": "repair", "category": "bodywork", "unit_price": 500000}],
+        ),
+    )
     status = loyalty.member_status(UnitOfWork(engine), CLI, cid, now=now)[0]
     assert status["tier"]["code"] == "black"
 
@@ -150,15 +167,36 @@ def test_grace_keeps_the_tier_once_when_the_member_fell_just_short(
     load(engine, now, program_text("dealership"))
     cid = factories.customer(engine, now)
     loyalty.enrol(UnitOfWork(engine), CLI, cid, "dealership", now=now)
-    ingest(engine, now, factories.purchase(
-        "big", customer_id=cid, location="AUTO-MUC",
-        lines=[{"sku": "repair", "category": "bodywork", "unit_price": 170000}]))
-    ret = {"type": "return", "source": "pos", "external_id": "r1", "customer_id": cid,
-           "occurred_at": now.isoformat(), "purchase_external_id": "big",
-           "lines": [{"sku": "repair", "quantity": 1}]}
-    ingest(engine, now, factories.purchase(
-        "small", customer_id=cid, location="AUTO-MUC",
-        lines=[{"sku": "tyres", "category": "parts", "unit_price": 140000}]), ret)
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "big",
+            customer_id=cid,
+            location="AUTO-MUC",
+            lines=[{"sku": "repair", "category": "bodywork", "unit_price": 170000}],
+        ),
+    )
+    ret = {
+        "type": "return",
+        "source": "pos",
+        "external_id": "r1",
+        "customer_id": cid,
+        "occurred_at": now.isoformat(),
+        "purchase_external_id": "big",
+        "lines": [{"sku": "repair", "quantity": 1}],
+    }
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "small",
+            customer_id=cid,
+            location="AUTO-MUC",
+            lines=[{"sku": "tyres", "category": "parts", "unit_price": 140000}],
+        ),
+        ret,
+    )
 
     outcome = review_tiers(UnitOfWork(engine), CLI, now=now + timedelta(days=31))
 

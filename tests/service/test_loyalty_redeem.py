@@ -16,21 +16,38 @@ from tests import factories
 from tests.loyalty_support import balance, entries, ingest, ledger_sums_match, load, program_text
 
 LIS = "CAFE-LIS"
+GOLD_LINE = "      threshold: 20000           # 200.00 EUR in the last 12 months"
 
 
 def _member_with(engine: Engine, now: datetime, euros: int, **changes: str) -> int:
     factories.location(engine, now, LIS)
-    load(engine, now, program_text("cafe", **({
-        "  pending_days: 7": "  pending_days: 0",
-        "  welcome_bonus: 25": "  welcome_bonus: 0",
-        "  cap_per_day: 200": "  cap_per_day: 100000",
-        "      threshold: 20000           # 200.00 EUR in the last 12 months":
-        "      threshold: 9000000",
-    } | changes)))
+    load(
+        engine,
+        now,
+        program_text(
+            "cafe",
+            **(
+                {
+                    "  pending_days: 7": "  pending_days: 0",
+                    "  welcome_bonus: 25": "  welcome_bonus: 0",
+                    "  cap_per_day: 200": "  cap_per_day: 100000",
+                    GOLD_LINE: "      threshold: 9000000",
+                }
+                | changes
+            ),
+        ),
+    )
     cid = factories.customer(engine, now)
-    ingest(engine, now, factories.purchase(
-        "p1", customer_id=cid, location=LIS,
-        lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}]))
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "p1",
+            customer_id=cid,
+            location=LIS,
+            lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}],
+        ),
+    )
     return cid
 
 
@@ -83,7 +100,9 @@ def test_a_gold_reward_is_refused_to_a_member_below_gold(engine: Engine, now: da
 
 
 def test_the_per_member_limit_and_stock_are_kept(engine: Engine, now: datetime) -> None:
-    cid = _member_with(engine, now, 500, **{"    min_tier: gold\n": "", "    stock: 100": "    stock: 3"})
+    cid = _member_with(
+        engine, now, 500, **{"    min_tier: gold\n": "", "    stock: 100": "    stock: 3"}
+    )
 
     redeem(UnitOfWork(engine), CLI, cid, "beans", now=now)
     redeem(UnitOfWork(engine), CLI, cid, "beans", now=now)
@@ -91,9 +110,16 @@ def test_the_per_member_limit_and_stock_are_kept(engine: Engine, now: datetime) 
         redeem(UnitOfWork(engine), CLI, cid, "beans", now=now)
 
     other = factories.customer(engine, now, first_name="Rui")
-    ingest(engine, now, factories.purchase(
-        "p2", customer_id=other, location=LIS,
-        lines=[{"sku": "cake", "category": "food", "unit_price": 10000}]))
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "p2",
+            customer_id=other,
+            location=LIS,
+            lines=[{"sku": "cake", "category": "food", "unit_price": 10000}],
+        ),
+    )
     redeem(UnitOfWork(engine), CLI, other, "beans", now=now)
     with pytest.raises(InvalidInput, match="out of stock"):
         redeem(UnitOfWork(engine), CLI, other, "beans", now=now)
@@ -104,9 +130,17 @@ def test_redemption_spends_the_points_nearest_to_expiry_first(
 ) -> None:
     cid = _member_with(engine, now, 30)  # earned 30 Apr 2026, expires 30 Apr 2027
     later = now + timedelta(days=100)
-    ingest(engine, later, factories.purchase(
-        "p2", customer_id=cid, location=LIS, at=later.isoformat(),
-        lines=[{"sku": "cake", "category": "food", "unit_price": 30000}]))
+    ingest(
+        engine,
+        later,
+        factories.purchase(
+            "p2",
+            customer_id=cid,
+            location=LIS,
+            at=later.isoformat(),
+            lines=[{"sku": "cake", "category": "food", "unit_price": 30000}],
+        ),
+    )
 
     redeem(UnitOfWork(engine), CLI, cid, "pastry", now=later)
 
@@ -121,9 +155,16 @@ def test_pending_points_cannot_be_spent_until_the_return_window_is_over(
     cid = _member_with(engine, now, 100)
     # Reload the program with its return window of 7 days.
     load(engine, now, program_text("cafe", **{"  welcome_bonus: 25": "  welcome_bonus: 0"}))
-    ingest(engine, now, factories.purchase(
-        "p9", customer_id=cid, location=LIS,
-        lines=[{"sku": "cake", "category": "food", "unit_price": 500}]))
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "p9",
+            customer_id=cid,
+            location=LIS,
+            lines=[{"sku": "cake", "category": "food", "unit_price": 500}],
+        ),
+    )
     assert balance(engine, cid) == (100, 5 + 10)  # + the 2nd-purchase bonus
 
     redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)
