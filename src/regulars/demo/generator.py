@@ -26,7 +26,7 @@ from regulars.demo.names import name_pools
 from regulars.demo.people import Crew, Plan, World, plan_customer
 from regulars.demo.staffing import OWNER_EMAIL, STORY_REP_EMAIL, Person, demo_staff
 from regulars.domain.access import CLI
-from regulars.domain.customers import birthday_key
+from regulars.domain.customers import birthday_key, celebrated_birthday
 from regulars.domain.errors import Conflict
 from regulars.services import accounts
 from regulars.services import customers as customer_service
@@ -378,25 +378,38 @@ def _summary(engine: Engine, now: datetime, *, time_taken: float, notes: list[st
 
 
 def _birthdays_today(conn: Connection, now: datetime) -> list[str]:
-    """Customers whose birthday is today where they live (a few, on purpose)."""
-    keys = {birthday_key(_local_date(now, place.timezone)) for place in cat.PLACES}
+    """Customers whose birthday is today where they live (a few, on purpose).
+
+    A 29 February birthday counts on 28 February in a common year (the default leap rule).
+    """
     rows = conn.execute(
         select(
             customers.c.first_name,
             customers.c.last_name,
             locations.c.code,
             locations.c.timezone,
-            customers.c.birthday_key,
+            customers.c.birthday,
         )
         .join(locations, locations.c.id == customers.c.home_location_id)
-        .where(customers.c.birthday_key.in_(sorted(keys)))
+        .where(customers.c.birthday_key.in_(sorted(_keys_today(now))))
         .order_by(customers.c.id)
     )
     out = []
-    for first, last, code, zone, key in rows:
-        if key == birthday_key(_local_date(now, zone)):
+    for first, last, code, zone, birthday in rows:
+        today = _local_date(now, zone)
+        if celebrated_birthday(birthday, today.year) == today:
             out.append(f"{first} {last} ({code})")
     return out
+
+
+def _keys_today(now: datetime) -> set[int]:
+    keys = set()
+    for place in cat.PLACES:
+        today = _local_date(now, place.timezone)
+        keys.add(birthday_key(today))
+        if (today.month, today.day) == (2, 28):
+            keys.add(229)
+    return keys
 
 
 def _local_date(now: datetime, zone: str) -> date:
