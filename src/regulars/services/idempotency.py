@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -22,6 +22,8 @@ from regulars.store.tables import idempotency_keys
 from regulars.store.uow import UnitOfWork
 
 PENDING = 0  # status_code of a claimed key whose request is still running
+#: A claim older than this whose request never finished (the process died) may be retaken.
+STALE_CLAIM = timedelta(minutes=5)
 MAX_KEY_LENGTH = 200
 
 
@@ -67,8 +69,22 @@ def claim(
                 idempotency_keys.c.request_hash,
                 idempotency_keys.c.status_code,
                 idempotency_keys.c.response,
+                idempotency_keys.c.created_at,
             ).where(idempotency_keys.c.key == key, idempotency_keys.c.scope == scope)
         ).first()
+        if (
+            row is not None
+            and row.status_code == PENDING
+            and row.request_hash == digest
+            and now - row.created_at > STALE_CLAIM
+        ):
+            uow.conn.execute(
+                update(idempotency_keys)
+                .where(idempotency_keys.c.key == key, idempotency_keys.c.scope == scope)
+                .values(created_at=now)
+            )
+            uow.commit()
+            return None
     if row is None:  # the claim was released between our insert and read: try once more
         return claim(uow, key, scope, digest, now=now)
     if row.request_hash != digest:

@@ -1,0 +1,57 @@
+"""Idempotency keys: the same request gets the same answer; a different one is refused."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+
+from regulars.domain.errors import Conflict
+from regulars.services import idempotency
+from regulars.store.uow import UnitOfWork
+
+
+def test_a_finished_request_is_replayed_and_a_different_body_is_a_conflict(
+    engine: Engine, now: datetime
+) -> None:
+    digest = idempotency.request_hash({"a": 1})
+    assert idempotency.claim(UnitOfWork(engine), "k1", "scope", digest, now=now) is None
+    idempotency.remember(
+        UnitOfWork(engine), "k1", "scope", idempotency.StoredAnswer(201, {"id": 7})
+    )
+
+    again = idempotency.claim(UnitOfWork(engine), "k1", "scope", digest, now=now)
+
+    assert again == idempotency.StoredAnswer(201, {"id": 7})
+    with pytest.raises(Conflict):
+        idempotency.claim(
+            UnitOfWork(engine), "k1", "scope", idempotency.request_hash({"a": 2}), now=now
+        )
+    assert idempotency.claim(UnitOfWork(engine), "k1", "other", digest, now=now) is None
+
+
+def test_a_request_still_running_blocks_its_twin_until_it_is_stale(
+    engine: Engine, now: datetime
+) -> None:
+    digest = idempotency.request_hash([1])
+    assert idempotency.claim(UnitOfWork(engine), "k2", "s", digest, now=now) is None
+    with pytest.raises(Conflict, match="still running"):
+        idempotency.claim(UnitOfWork(engine), "k2", "s", digest, now=now)
+    later = now + timedelta(minutes=6)
+    assert idempotency.claim(UnitOfWork(engine), "k2", "s", digest, now=later) is None
+
+
+def test_a_released_key_runs_afresh(engine: Engine, now: datetime) -> None:
+    digest = idempotency.request_hash("x")
+    idempotency.claim(UnitOfWork(engine), "k3", "s", digest, now=now)
+    idempotency.release(UnitOfWork(engine), "k3", "s")
+    assert idempotency.claim(UnitOfWork(engine), "k3", "s", digest, now=now) is None
+
+
+@given(st.dictionaries(st.text(max_size=5), st.integers(), max_size=6))
+def test_the_request_hash_ignores_key_order(body: dict[str, int]) -> None:
+    reordered = dict(reversed(list(body.items())))
+    assert idempotency.request_hash(body) == idempotency.request_hash(reordered)
