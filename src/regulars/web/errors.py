@@ -109,6 +109,8 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
         where, rest = parts[0], parts[1:]
         if where in ("header", "cookie") and rest:
             return rest[0]
+        if where == "body" and not rest:
+            return "body"
         parts = rest
     return ".".join(parts)
 
@@ -121,18 +123,29 @@ async def _regulars_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
-    problems = []
+    problems: list[dict[str, str]] = []
     for item in exc.errors():
-        message = str(item.get("msg", "invalid"))
-        message = message.removeprefix("Value error, ")
+        loc = list(item.get("loc", ()))
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
         if item.get("type") == "json_invalid":
-            message = f"malformed JSON: {item.get('ctx', {}).get('error', message)}"
-        problems.append({"field": _field_of(item.get("loc", ())), "message": message})
+            reason = item.get("ctx", {}).get("error", message)
+            where = f" at character {loc[1]}" if len(loc) > 1 else ""
+            problems.append({"field": "body", "message": f"malformed JSON{where}: {reason}"})
+            continue
+        # pydantic names the alternatives of a union ("dict[str,any]"); nobody typed those
+        loc = [part for part in loc if not (isinstance(part, str) and "[" in part)]
+        problem = {"field": _field_of(loc), "message": message}
+        if problem not in problems:
+            problems.append(problem)
     if not problems:
         problems = [{"field": "", "message": "invalid request"}]
+    by_field: dict[str, list[str]] = {}
+    for p in problems:
+        by_field.setdefault(p["field"], []).append(p["message"])
     first = problems[0]
     message = "; ".join(
-        f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems[:5]
+        f"{field}: {' or '.join(messages)}" if field else " or ".join(messages)
+        for field, messages in list(by_field.items())[:5]
     )
     return _answer(request, 422, error_body("invalid", message, first["field"], problems))
 
