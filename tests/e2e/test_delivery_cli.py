@@ -113,3 +113,53 @@ def test_serve_prints_its_url_and_answers_until_stopped(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}/console/" in output
     assert "regulars demo" in output  # the hint where the demo logins come from
     assert "Scheduler:" in output
+
+
+@pytest.mark.slow
+def test_a_running_worker_picks_up_new_messages_and_stops_cleanly_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'loop.db'}"
+    engine = build(Settings(database_url=url)).engine
+    factories.location(engine, AT)
+    ana = factories.customer(
+        engine,
+        AT,
+        email="ana@example.com",
+        home_location="CAFE-LIS",
+        consents=[{"channel": "email", "granted": True, "at": "2026-01-01T00:00:00+00:00"}],
+    )
+    log_path = tmp_path / "worker.log"
+    with smtp_server() as (sink, port):
+        with log_path.open("wb") as log:
+            worker = subprocess.Popen(
+                [REGULARS, "deliver", "--worker-id", "loop"],
+                env=_env(url, REGULARS_SMTP_PORT=str(port), REGULARS_OUTBOX_POLL_S="0.3"),
+                cwd=tmp_path,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            time.sleep(1)  # the worker is idle, looking every 0.3 s
+            with UnitOfWork(engine) as uow:
+                enqueue_message(
+                    uow.conn,
+                    key="tier:ana",
+                    customer_id=ana,
+                    channel="email",
+                    moment="tier_up",
+                    template="tier_up",
+                    context={"tier": "Gold"},
+                    send_after=AT,
+                    decision_id=None,
+                )
+                uow.commit()
+            deadline = time.monotonic() + 30
+            while not sink.received and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            code = worker.wait(timeout=30)
+    assert len(sink.received) == 1, log_path.read_text()
+    assert code == 0
+    assert "[loop] done: 1 claimed, 1 sent" in log_path.read_text()

@@ -13,9 +13,10 @@ from typing import Annotated
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from regulars.bootstrap import Runtime, channels, delivery_policy
-from regulars.cli.common import NowOption, console, runtime
+from regulars.cli.common import NowOption, console, errors, runtime
 from regulars.services.outbox import DeliveryReport, deliver_outbox
 
 #: The web app uvicorn builds (see ``regulars.web.asgi``).
@@ -63,16 +64,27 @@ def register(app: typer.Typer) -> None:
         if not once and now is None:
             _stop_on_signals(stop)
         total = DeliveryReport()
+        keep_running = not once and now is None
         while True:
-            report = deliver_outbox(
-                rt.uow(), ways, now=rt.now(), worker_id=wid, limit=limit, policy=policy
-            )
+            try:
+                report = deliver_outbox(
+                    rt.uow(), ways, now=rt.now(), worker_id=wid, limit=limit, policy=policy
+                )
+            except SQLAlchemyError as error:
+                if not keep_running:
+                    raise
+                # A database restart must not end a long-running worker; claimed rows are
+                # safe (their lease expires), so wait and look again.
+                errors.print(f"[{wid}] database error, retrying: {error}", markup=False)
+                if stop.wait(rt.settings.outbox_poll_s):
+                    break
+                continue
             total.add(report)
             if not as_json and report.claimed:
                 console.print(f"[{wid}] {_line(report)}", highlight=False, markup=False)
             if report.claimed >= limit and not stop.is_set():
                 continue  # more may be due right now
-            if once or now is not None or stop.wait(rt.settings.outbox_poll_s):
+            if not keep_running or stop.wait(rt.settings.outbox_poll_s):
                 break
         if as_json:
             console.print_json(json.dumps(total.as_dict() | {"worker_id": wid}))
