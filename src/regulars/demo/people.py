@@ -25,6 +25,7 @@ Behaviour = Literal["regular", "occasional", "lapser", "new"]
 
 HISTORY_DAYS = 730
 EMAIL_DOMAINS = ("example.com", "example.net", "example.org")
+CAFE_CUMULATIVE = tuple(accumulate(cat.CAFE_WEIGHTS))
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,8 @@ class _Builder:
             email = f"{handle}@{rng.choice(EMAIL_DOMAINS)}"
         phone = None
         if rng.random() < 0.8 or place.kind == "dealership":
-            digits = "".join(str(rng.randrange(10)) for _ in range(place.phone_digits))
-            phone = place.phone_prefix + digits
+            digits = rng.randrange(10**place.phone_digits)
+            phone = f"{place.phone_prefix}{digits:0{place.phone_digits}d}"
         consents = self._consents(enrolled_at, email, phone)
         granted = {c["channel"] for c in consents if c["granted"]}
         preferred = None
@@ -317,7 +318,7 @@ class _Builder:
             at = self._local_moment(day, 7, 18, code=code, peak=8.5)
             lines: list[dict[str, Any]] = []
             for _ in range(1 if rng.random() < 0.55 else rng.randint(2, 3)):
-                item = rng.choices(cat.CAFE_MENU, cat.CAFE_WEIGHTS)[0]
+                item = rng.choices(cat.CAFE_MENU, cum_weights=CAFE_CUMULATIVE)[0]
                 lines.append(
                     {
                         "sku": item.sku,
@@ -456,7 +457,7 @@ class _Builder:
             )
 
     def _car(self, car: cat.CarModel, acquired: date, member: int | None) -> dict[str, Any]:
-        vin = "".join(self.rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ0123456789") for _ in range(17))
+        vin = "".join(self.rng.choices("ABCDEFGHJKLMNPRSTUVWXYZ0123456789", k=17))
         return {
             "kind": "car",
             "label": f"{car.year} {car.make} {car.model}",
@@ -609,7 +610,9 @@ class _Builder:
         hours = self.rng.triangular(opens, closes, peak if peak is not None else opens + 2)
         minutes = int(hours * 60)
         moment = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=zone)
-        return min(moment, self.world.now - timedelta(minutes=self.rng.randint(5, 600)))
+        if moment < self.world.now:
+            return moment
+        return self.world.now - timedelta(minutes=5 + int(self.rng.random() * 600))
 
     def _event(
         self,
