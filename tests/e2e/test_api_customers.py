@@ -175,7 +175,9 @@ def test_a_taken_card_number_is_a_conflict_and_nothing_is_written(
     api_client: TestClient, engine: Engine
 ) -> None:
     _enrol(api_client, card_number="C-007")
-    answer = api_client.post("/api/v1/customers", json={"first_name": "Eve", "card_number": "c-007"})
+    answer = api_client.post(
+        "/api/v1/customers", json={"first_name": "Eve", "card_number": "c-007"}
+    )
     assert answer.status_code == 409
     assert answer.json()["error"] == {
         "code": "conflict",
