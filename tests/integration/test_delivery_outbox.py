@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, update
 
-from regulars.channels.base import Channel, idempotency_key_for
+from regulars.channels.base import Channel, Message, SendResult, idempotency_key_for
+from regulars.channels.fake import FakeChannel
 from regulars.channels.sms_http import SmsHttpChannel, SmsSettings
 from regulars.channels.smtp import SmtpChannel, SmtpSettings
 from regulars.channels.webhooks import (
@@ -466,3 +467,44 @@ def test_a_channel_that_is_not_configured_fails_the_message_with_a_reason(
     )
     assert deliver(engine, {}, now).failed == 1
     assert row(engine, "points:ana")["last_error"] == "no sms channel is configured"
+
+
+def test_a_worker_whose_lease_was_taken_over_does_not_send_those_rows(
+    engine: Engine, now: datetime, shop: int
+) -> None:
+    people = [member(engine, now, email=f"m{n}@example.com") for n in range(3)]
+    for n, cid in enumerate(people):
+        queue(
+            engine,
+            cid,
+            key=f"tier:{n}",
+            at=now,
+            moment="tier_up",
+            template="tier_up",
+            context={"tier": "Gold"},
+        )
+
+    class SlowFirstSend(FakeChannel):
+        """While the first message is on the wire, another worker takes over the rest."""
+
+        def send(self, message: Message) -> SendResult:
+            if not self.attempts:
+                with engine.begin() as conn:
+                    conn.execute(
+                        update(outbox)
+                        .where(outbox.c.key != message.key)
+                        .values(claimed_by="w2", claimed_until=now + timedelta(hours=1))
+                    )
+            return super().send(message)
+
+    email = SlowFirstSend("email")
+    report = deliver(engine, {"email": email}, now)
+    assert email.sent_keys() == ["tier:0"]
+    assert report.sent == 1
+    with engine.connect() as conn:
+        others = conn.execute(
+            select(outbox.c.status, outbox.c.claimed_by, outbox.c.attempts).where(
+                outbox.c.key != "tier:0"
+            )
+        ).all()
+    assert [tuple(o) for o in others] == [("sending", "w2", 0), ("sending", "w2", 0)]

@@ -359,10 +359,9 @@ def _prepare(
             )
             uow.commit()
             return None
-        action = str(getattr(verdict, "action", "allow"))
-        reason = str(getattr(verdict, "reason", "") or "")
+        action, reason = verdict.action, verdict.reason
         if action == "defer":
-            until: datetime | None = getattr(verdict, "until", None)
+            until = verdict.until
             if until is None or until <= at:
                 until = at + timedelta(seconds=policy.defer_fallback_s)
             conn.execute(
@@ -381,7 +380,7 @@ def _prepare(
             uow.commit()
             report.deferred += 1
             return None
-        if action not in ("allow", "send"):
+        if action != "send":
             conn.execute(
                 update(outbox)
                 .where(mine)
@@ -405,7 +404,7 @@ def _prepare(
             uow.commit()
             report.failed += 1
             return None
-        conn.execute(
+        still_mine = conn.execute(
             update(outbox)
             .where(mine)
             .values(
@@ -413,7 +412,12 @@ def _prepare(
                 claimed_until=at + timedelta(seconds=policy.lease_s),
                 updated_at=at,
             )
-        )
+        ).rowcount
+        if still_mine != 1:
+            # Our lease ran out while earlier rows of the batch were slow, and another worker
+            # took this one over: it is theirs to send now, not ours.
+            uow.rollback()
+            return None
         uow.commit()
     return built, attempt
 
