@@ -110,8 +110,10 @@ def register(app: typer.Typer) -> None:
         bind_port = port or rt.settings.port
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         url = f"http://{bind_host}:{bind_port}"
-        console.print(f"regulars is running at [bold]{url}/console/[/]  (API: {url}/docs)")
-        console.print(_login_hint(rt), highlight=False)
+        console.print(
+            f"regulars is running at [bold]{url}/console/[/]  (API: {url}/docs)", soft_wrap=True
+        )
+        console.print(_login_hint(rt), highlight=False, soft_wrap=True)
         scheduler: Scheduler | None = None
         if not no_scheduler:
             scheduler = Scheduler(
