@@ -31,10 +31,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 
 def _explain(error: RegularsError, source: str = "") -> None:
+    """Print each problem like a compiler would: ``file:line: field: reason``."""
     if isinstance(error, InvalidInput):
         for problem in error.problems:
-            prefix = f"{source}:" if source else ""
-            console.print(f"[red]✗[/] {prefix}{problem}", highlight=False)
+            line = getattr(problem, "line", None)
+            where = f"{source}:{line}: " if source and line else (f"{source}: " if source else "")
+            what = f"{problem.field}: {problem.message}" if problem.field else problem.message
+            console.print(f"[red]✗[/] {where}{what}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     fail(error.message, 1)
 

@@ -62,7 +62,7 @@ class _Member:
     last_activity: float = 0.0
     purchases: int = 0
     issued: int = 0
-    reviewed: int = 0
+    window: tuple[int, int, int] | None = None  # cached (first, last, amount) of the tier window
 
 
 @dataclass
@@ -167,12 +167,19 @@ class _Replay:
         for reward in program.rewards:
             need = program.tier_index(reward.min_tier) if reward.min_tier else 0
             cheapest.append((need, reward.points, reward.value))
-        self.rewards = sorted(cheapest, key=lambda r: r[1])
+        ranked = sorted(cheapest, key=lambda r: r[1])
+        #: The cheapest reward each tier may have: (points, value), or None.
+        self.cheapest: list[tuple[int, int] | None] = [
+            next(((pts, value) for need, pts, value in ranked if need <= tier), None)
+            for tier in range(len(self.levels))
+        ]
         months = program.expiry.months
         self.expiry_mode = program.expiry.mode
         self.expiry_seconds = months * 30.44 * 86400  # only to order inactivity, see _expire
         self.months = months
         self.last_review_month = 0
+        self.line_points = 0
+        self._days: dict[date, tuple[int, float, int, int, str]] = {}
 
     # -- per event ----------------------------------------------------------------------
 
@@ -204,63 +211,79 @@ class _Replay:
             return
         zone = self.zones.get(location, self.zone) if location is not None else self.zone
         day = at.astimezone(zone).date()
-        month = month_key(day)
+        facts = self._days.get(day)
+        if facts is None:
+            facts = self._day_facts(day)
+        month, expires, first, last, label = facts
         spend = 0
         excluded = self.rates.excluded
         for category, net in lines:
             if category not in excluded and net > 0:
                 spend += net
         ts = at.timestamp()
-        warmup = ts < self.start_ts
-        if warmup:
-            amount = spend
-            m.months[month] = m.months.get(month, 0) + amount
+        if ts < self.start_ts:
+            m.months[month] = m.months.get(month, 0) + spend
             return
-        self._review_until(month)
+        if month != self.last_review_month:
+            self._review_until(month)
         if m.start_tier is None:
             m.start_tier = self._tier_at_start(m)
             m.tier = m.start_tier
-        self._expire(m, ts)
+        if (m.lots and m.lots[0][0] <= ts) or self.expiry_mode == "inactivity":
+            self._expire(m, ts)
         earned = earn_purchase(
             self.rates, m.earning, lines, source=source, local_day=day, tier_index=m.tier
         )
         points = earned.points
         m.purchases += 1
         if points:
+            per_rule = self.per_rule
             for rule, pts in earned.rules.items():
-                self.per_rule[rule] += pts
-            weighted = earned.basis or 1
+                per_rule[rule] += pts
+            weights = self.weight_by_category
+            percent = self.rates.percent
             for category, net in lines:
                 if category not in excluded and net > 0:
-                    self.weight_by_category[category] += (
-                        earned.line_points * net * self.rates.percent.get(category, 100) // weighted
-                    )
-            expires = (
-                add_months(at, self.months).timestamp()
-                if self.expiry_mode == "earn_date"
-                else float("inf")
-            )
+                    weights[category] += net * percent.get(category, 100)
+            self.line_points += earned.line_points
             lot = [expires, points]
             m.lots.append(lot)
             m.balance += points
             m.issued += points
             m.last_activity = ts
             self.out.issued += points
-            self.monthly[f"{day.year}-{day.month:02d}"] += points
+            self.monthly[label] += points
             self.purchases[eid] = [earned.line_points, earned.bonus_points, spend, 0, lot, cid]
-        m.months[month] = m.months.get(month, 0) + (points if self.by_points else spend)
+        gain = points if self.by_points else spend
+        m.months[month] = m.months.get(month, 0) + gain
         if m.tier < self.top:
-            first, last = window_months(self.program, day)
-            amount = sum(v for k, v in m.months.items() if first <= k <= last)
+            window = m.window
+            if window is not None and window[0] == first and window[1] == last:
+                amount = window[2] + gain
+            else:
+                amount = sum(v for k, v in m.months.items() if first <= k <= last)
+            m.window = (first, last, amount)
             target = tier_for(self.levels, amount)
             if target > m.tier:
                 m.tier = target
         if self.redeems(cid):
             self._redeem(m, ts)
 
+    def _day_facts(self, day: date) -> tuple[int, float, int, int, str]:
+        """What every purchase on a local day shares: its month, lot expiry, tier window."""
+        first, last = window_months(self.program, day)
+        expires = (
+            add_months(datetime.combine(day, time(23, 59), self.zone), self.months).timestamp()
+            if self.expiry_mode == "earn_date"
+            else float("inf")
+        )
+        facts = (month_key(day), expires, first, last, f"{day.year}-{day.month:02d}")
+        self._days[day] = facts
+        return facts
+
     def refund(self, cid: int, at: datetime, purchase_id: int | None, refund: int) -> None:
         record = self.purchases.get(purchase_id or 0)
-        if record is None or at.timestamp() < self.start_ts:
+        if record is None or record[5] != cid or at.timestamp() < self.start_ts:
             return
         m = self.members.get(cid)
         if m is None:
@@ -306,18 +329,19 @@ class _Replay:
                 if lot[1]:
                     self.out.expired += lot[1]
                     m.balance -= lot[1]
+                    lot[1] = 0
         elif self.expiry_mode == "inactivity" and m.last_activity and m.balance:
             limit = add_months(datetime.fromtimestamp(m.last_activity, UTC), self.months)
             if limit.timestamp() <= ts:
                 self.out.expired += m.balance
                 m.balance = 0
+                for lot in m.lots:
+                    lot[1] = 0
                 m.lots.clear()
 
     def _redeem(self, m: _Member, ts: float) -> None:
+        choice = self.cheapest[m.tier]
         while True:
-            choice = next(
-                ((pts, value) for need, pts, value in self.rewards if need <= m.tier), None
-            )
             if choice is None or m.balance < choice[0]:
                 return
             pts, value = choice
@@ -384,7 +408,11 @@ class _Replay:
         out.liability = self.program.money_of(out.outstanding)
         out.issued_value = self.program.money_of(out.issued)
         out.per_rule = dict(self.per_rule.most_common())
-        out.per_category = dict(self.weight_by_category.most_common())
+        weight = sum(self.weight_by_category.values()) or 1
+        out.per_category = {
+            category: self.line_points * w // weight
+            for category, w in self.weight_by_category.most_common()
+        }
         out.tiers_before = {t.code: tiers_before.get(t.code, 0) for t in self.levels}
         out.tiers_after = {t.code: tiers_after.get(t.code, 0) for t in self.levels}
         out.cost_per_member = {

@@ -117,8 +117,7 @@ def load_program_file(uow: UnitOfWork, actor: Actor, text: str, *, now: datetime
                 select(loyalty_rewards.c.code, loyalty_rewards.c.stock_left).where(
                     loyalty_rewards.c.program == program.code
                 )
-            )
-            .all()
+            ).all()
         )
         for reward in program.rewards:
             if reward.code not in stocked:
@@ -309,6 +308,8 @@ def _apply_program(
             state[key] = {} if member.new else stored.get(member.id, {})
         return state[key]
 
+    windows: dict[int, tuple[int, int, int]] = {}  # id(member) → (first, last, amount)
+
     def bump(member: Member, month: int, spend: int, points: int) -> None:
         pair = buckets_of(member).setdefault(month, [0, 0])
         pair[0] += spend
@@ -316,13 +317,26 @@ def _apply_program(
         _, delta = deltas.setdefault((id(member), month), (member, [0, 0]))
         delta[0] += spend
         delta[1] += points
+        cached = windows.get(id(member))
+        if cached is not None and cached[0] <= month <= cached[1]:
+            windows[id(member)] = (
+                cached[0],
+                cached[1],
+                cached[2] + (points if by_points else spend),
+            )
 
     def window_amount(member: Member, day: date) -> int:
+        """Qualifying amount in the window ending on ``day`` (cached while the window holds)."""
         first, last = window_months(program, day)
+        cached = windows.get(id(member))
+        if cached is not None and cached[0] == first and cached[1] == last:
+            return cached[2]
         column = 1 if by_points else 0
-        return sum(
+        amount = sum(
             pair[column] for month, pair in buckets_of(member).items() if first <= month <= last
         )
+        windows[id(member)] = (first, last, amount)
+        return amount
 
     for item in sorted(items, key=lambda i: (i.event.occurred_at, i.id)):
         event = item.event

@@ -537,15 +537,17 @@ class Book:
                 if entry.credit is not None:
                     entry.credit.id = new_id
             rows = []
+            recorded = db_time(dialect, self.now)
             for e in self.entries:
                 lot = e.credit
+                at = db_time(dialect, e.at)
                 rows.append(
                     (
                         e.id,
                         e.member.id,
                         e.kind,
-                        db_time(dialect, e.at),
-                        db_time(dialect, self.now),
+                        at,
+                        recorded,
                         e.pending_delta,
                         e.available_delta,
                         e.reason,
@@ -556,7 +558,9 @@ class Book:
                         lot.line_points if lot else 0,
                         lot.remaining if lot else None,
                         lot.matured if lot else None,
-                        db_time(dialect, e.matures_at) if lot else None,
+                        (at if e.matures_at is e.at else db_time(dialect, e.matures_at))
+                        if lot
+                        else None,
                         db_time(dialect, lot.expires_at) if lot else None,
                     )
                 )
