@@ -297,47 +297,47 @@ def test_a_check_in_before_the_send_suppresses_the_birthday_email(
     assert deliver(engine, email_channel(port), now + timedelta(days=1)).claimed == 0
 
 
-def test_a_withdrawn_consent_or_do_not_contact_is_honoured_at_send_time(
+def test_withdrawn_consent_do_not_contact_and_death_are_honoured_at_send_time(
     engine: Engine, now: datetime, shop: int, smtp: tuple[SmtpSink, int]
 ) -> None:
-    sink, port = smtp
-    ana = member(engine, now)
-    rui = member(engine, now, email="rui@example.com", first_name="Rui")
-    queue(
-        engine,
-        ana,
-        key="tier:ana",
-        at=now,
-        moment="tier_up",
-        template="tier_up",
-        context={"tier": "Gold"},
-    )
-    queue(
-        engine,
-        rui,
-        key="tier:rui",
-        at=now,
-        moment="tier_up",
-        template="tier_up",
-        context={"tier": "Gold"},
-    )
     from regulars.domain.access import CLI
     from regulars.services import customers as customer_service
 
+    sink, port = smtp
+    people = {
+        name: member(engine, now, email=f"{name}@example.com", first_name=name.title())
+        for name in ("ana", "rui", "eva")
+    }
+    for name, cid in people.items():
+        queue(
+            engine,
+            cid,
+            key=f"tier:{name}",
+            at=now,
+            moment="tier_up",
+            template="tier_up",
+            context={"tier": "Gold"},
+        )
+    # All three were fine when the plan was made; each changes before the send.
     customer_service.set_consent(
         UnitOfWork(engine),
         CLI,
-        ana,
+        people["ana"],
         {"channel": "email", "granted": False, "at": now.isoformat()},
         now=now,
     )
     customer_service.update_customer(
-        UnitOfWork(engine), CLI, rui, {"status": "do_not_contact"}, now=now
+        UnitOfWork(engine), CLI, people["rui"], {"status": "do_not_contact"}, now=now
+    )
+    customer_service.update_customer(
+        UnitOfWork(engine), CLI, people["eva"], {"status": "deceased"}, now=now
     )
     report = deliver(engine, email_channel(port), now + timedelta(minutes=1))
-    assert report.suppressed == 2 and sink.received == []
+    assert report.suppressed == 3 and sink.received == []
     assert "consent" in row(engine, "tier:ana")["reason"]
     assert "not to be contacted" in row(engine, "tier:rui")["reason"]
+    assert "died" in row(engine, "tier:eva")["reason"]
+    assert all(timeline(engine, cid) == [] for cid in people.values())
 
 
 def test_quiet_hours_defer_a_message_and_it_goes_when_they_end(
