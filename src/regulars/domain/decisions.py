@@ -38,6 +38,7 @@ class Choice:
     merged_into: tuple[int, str, str] | None = None
     merged: list[Candidate] = field(default_factory=list)
     importance: int = 0
+    blocked: bool = False  # a guard ruled out the moment itself, not just one channel
 
     @property
     def purpose(self) -> Purpose:
@@ -118,6 +119,7 @@ def choose(
             return choice
         if verdict.action == "suppress":
             choice.because(f"{CHANNEL_WORDS[touch.touch]}: {verdict.reason}")
+            choice.blocked = choice.blocked or not verdict.about_the_channel
             if verdict.reason.startswith(("the customer has died", "the profile is")):
                 break
             continue

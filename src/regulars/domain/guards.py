@@ -10,7 +10,7 @@ still stops the birthday e-mail.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -83,6 +83,12 @@ class Verdict:
     action: Action
     reason: str = ""
     until: datetime | None = None
+    rule: str = ""
+
+    @property
+    def about_the_channel(self) -> bool:
+        """Only this way of reaching them is closed (no address, no consent), not the moment."""
+        return self.rule in ("consent", "human_planned_today")
 
     @property
     def allowed(self) -> bool:
@@ -235,5 +241,5 @@ def check(
     for guard in GUARDS:
         verdict = guard(proposal, situation, now, unhappy_days)
         if verdict is not None:
-            return verdict
+            return replace(verdict, rule=guard.__name__)
     return ALLOW

@@ -39,7 +39,8 @@ def merge_human(choices: list[Choice]) -> None:
     """Fold a customer's other moments into their most important human touch.
 
     Only a call or a counter prompt carries others; the carried moments are marked merged
-    and named in the brief, so the advisor mentions the expiring points on the birthday call.
+    and named in the brief, so the advisor mentions the expiring points on the birthday call
+    (even when no e-mail could have carried them).
     """
     ordered = by_importance(choices)
     lead = next((c for c in ordered if c.active and c.touch_kind in ("call", "in_person")), None)
@@ -48,7 +49,12 @@ def merge_human(choices: list[Choice]) -> None:
     lead_label = MOMENTS[lead.candidate.moment].label
     word = CHANNEL_WORDS[lead.touch_kind or "call"]
     for other in ordered:
-        if other is lead or not other.active or other.purpose == Purpose.transactional:
+        if other is lead or other.purpose == Purpose.transactional:
+            continue
+        # A moment no channel could carry (no address, no consent) still rides on the call;
+        # one a guard ruled out (an ask during a complaint) does not.
+        unreachable = other.status == "suppressed" and not other.blocked
+        if not (other.active or unreachable):
             continue
         other.merged_into = lead.candidate.key
         other.drop("merged", f"merged into the {lead_label} {word}")

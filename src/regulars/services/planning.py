@@ -27,6 +27,7 @@ from sqlalchemy import Connection, func, select, text
 from regulars.domain.capacity import Caller, Standing, allocate
 from regulars.domain.decisions import Choice, choose
 from regulars.domain.errors import FieldProblem, InvalidInput
+from regulars.domain.guards import Situation
 from regulars.domain.moments import MOMENTS, Candidate
 from regulars.domain.playbooks import Playbook, PlaybookBook, Purpose
 from regulars.domain.pressure import PROMOTIONAL, SentLately, apply_caps, merge_human
@@ -34,6 +35,7 @@ from regulars.services.outbox import needed_context
 from regulars.services.plan_messages import PlannedMessage, queue_planned_messages
 from regulars.services.playbook_store import active_playbooks
 from regulars.services.send_guard import situation_of
+from regulars.store.bulk import db_json, db_time, insert_rows
 from regulars.store.ids import allocate_ids
 from regulars.store.moment_queries import (
     Decided,
@@ -174,6 +176,7 @@ class _Planner:
         self.book = book
         self.report = report
         self.playbook_of: dict[int, Playbook] = {}
+        self.situations: dict[int, Situation] = {}
 
     def run(self, scopes: list[tuple[Playbook, Scope]], leap_rule: str) -> None:
         candidates: dict[tuple[int, str, str], Candidate] = {}
@@ -215,8 +218,13 @@ class _Planner:
             apply_caps(choices, self.playbook_of[cid].caps, _lately(done, cid))
         self._write(per_customer, facts)
 
-    def _situation_for(self, fact: Facts, done: Decided) -> Any:
-        return situation_of(fact, self.now, human_today=fact.customer_id in done.human_today)
+    def _situation_for(self, fact: Facts, done: Decided) -> Situation:
+        """One situation per customer, however many moments they have today."""
+        known = self.situations.get(fact.customer_id)
+        if known is None:
+            known = situation_of(fact, self.now, human_today=fact.customer_id in done.human_today)
+            self.situations[fact.customer_id] = known
+        return known
 
     def _choose(self, candidate: Candidate, fact: Facts, done: Decided, start: int = 0) -> Choice:
         playbook = self.playbook_of[candidate.customer_id]
@@ -269,8 +277,8 @@ class _Planner:
         ids = allocate_ids(self.conn, plan_decisions, len(every))
         id_of = {choice.candidate.key: ids[n] for n, choice in enumerate(every)}
         names = _staff_names(self.conn)
-        rows: list[dict[str, Any]] = []
-        tasks: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
+        tasks: list[tuple[Any, ...]] = []
         outgoing: list[PlannedMessage] = []
         for choice in every:
             cand = choice.candidate
@@ -280,49 +288,52 @@ class _Planner:
                 message = self._message(choice, fact, decision_id)
                 if message is not None:
                     outgoing.append(message)
+            dialect = self.conn.dialect.name
+            merged_into = id_of.get(choice.merged_into) if choice.merged_into else None
             rows.append(
-                {
-                    "id": decision_id,
-                    "customer_id": cand.customer_id,
-                    "moment": cand.moment.value,
-                    "occasion": cand.occasion,
-                    "plan_date": self.day,
-                    "location_id": fact.location_id,
-                    "status": choice.status,
-                    "touch": choice.touch_kind,
-                    "purpose": choice.purpose.value,
-                    "priority": choice.priority,
-                    "assignee_staff_id": choice.assignee,
-                    "send_after": choice.send_after if choice.automated else None,
-                    "due_on": choice.due_on if choice.human else None,
-                    "merged_into_id": id_of.get(choice.merged_into) if choice.merged_into else None,
-                    "detail": cand.detail[:300],
-                    "reasons": choice.reasons,
-                    "created_at": self.now,
-                }
+                (
+                    decision_id,
+                    cand.customer_id,
+                    cand.moment.value,
+                    cand.occasion,
+                    _db_date(dialect, self.day),
+                    fact.location_id,
+                    choice.status,
+                    choice.touch_kind,
+                    choice.purpose.value,
+                    choice.priority,
+                    choice.assignee,
+                    db_time(dialect, choice.send_after if choice.automated else None),
+                    _db_date(dialect, choice.due_on if choice.human else None),
+                    merged_into,
+                    cand.detail[:300],
+                    db_json(choice.reasons),
+                    db_time(dialect, self.now),
+                )
             )
             if choice.human and choice.touch is not None:
                 kind = choice.touch.touch
                 due = choice.due_on or self.day
                 if kind == "call":
                     due = self.day + timedelta(days=choice.touch.within_days)
+                assignee_id = choice.assignee if kind == "call" else None
+                if kind == "card":
+                    assignee_id = fact.owner_id
                 tasks.append(
-                    {
-                        "decision_id": decision_id,
-                        "customer_id": cand.customer_id,
-                        "kind": kind,
-                        "moment": cand.moment.value,
-                        "assignee_staff_id": choice.assignee
-                        if kind == "call"
-                        else (fact.owner_id if kind == "card" else None),
-                        "location_id": fact.location_id,
-                        "due_on": due,
-                        "valid_until": choice.valid_until if kind == "in_person" else None,
-                        "status": "open",
-                        "attempt": 1,
-                        "summary": _summary(choice),
-                        "created_at": self.now,
-                    }
+                    (
+                        decision_id,
+                        cand.customer_id,
+                        kind,
+                        cand.moment.value,
+                        assignee_id,
+                        fact.location_id,
+                        _db_date(dialect, due),
+                        _db_date(dialect, choice.valid_until if kind == "in_person" else None),
+                        "open",
+                        1,
+                        _summary(choice),
+                        db_time(dialect, self.now),
+                    )
                 )
             assignee = names.get(choice.assignee) if choice.assignee else None
             when = choice.send_after.isoformat() if choice.automated and choice.send_after else None
@@ -343,11 +354,9 @@ class _Planner:
                 )
             )
         # Merged decisions point at their lead; write leads first so the reference exists.
-        rows.sort(key=lambda r: r["merged_into_id"] is not None)
-        for start in range(0, len(rows), 2000):
-            self.conn.execute(plan_decisions.insert(), rows[start : start + 2000])
-        for start in range(0, len(tasks), 2000):
-            self.conn.execute(staff_tasks.insert(), tasks[start : start + 2000])
+        rows.sort(key=lambda row: row[13] is not None)
+        insert_rows(self.conn, plan_decisions, DECISION_COLUMNS, rows)
+        insert_rows(self.conn, staff_tasks, TASK_COLUMNS, tasks)
         self.report.tasks = len(tasks)
         self.report.messages = queue_planned_messages(self.conn, outgoing)
 
@@ -371,6 +380,48 @@ class _Planner:
             send_after=choice.send_after or self.now,
             decision_id=decision_id,
         )
+
+
+DECISION_COLUMNS = (
+    "id",
+    "customer_id",
+    "moment",
+    "occasion",
+    "plan_date",
+    "location_id",
+    "status",
+    "touch",
+    "purpose",
+    "priority",
+    "assignee_staff_id",
+    "send_after",
+    "due_on",
+    "merged_into_id",
+    "detail",
+    "reasons",
+    "created_at",
+)
+TASK_COLUMNS = (
+    "decision_id",
+    "customer_id",
+    "kind",
+    "moment",
+    "assignee_staff_id",
+    "location_id",
+    "due_on",
+    "valid_until",
+    "status",
+    "attempt",
+    "summary",
+    "created_at",
+)
+
+
+def _db_date(dialect: str, day: date | None) -> Any:
+    """A date as the driver stores it: ISO text on SQLite (as SQLAlchemy's Date does)."""
+    if day is None:
+        return None
+    return day.isoformat() if dialect == "sqlite" else day
 
 
 def _context(choice: Choice, template: str, channel: str) -> dict[str, str | int | None] | str:

@@ -20,7 +20,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     and_,
-    case,
     extract,
     func,
     literal,
@@ -390,51 +389,55 @@ def find_lapsing(
     """Regulars whose silence crossed k × their own usual gap in the last seven days.
 
     The usual gap is (last purchase − enrolment) / (purchases − 1); the threshold has a
-    floor so a daily regular is not 'lapsing' after a weekend. Each plan (playbook) has its
-    own k and floor; they are applied per home location in one filtered pass over the
-    customers, because this is the one moment no index narrows down. Returns each
-    candidate with the index of its plan.
+    floor so a daily regular is not 'lapsing' after a weekend. This is the one moment no
+    index narrows down, so it is one pass over a narrow covering index
+    (``ix_customers_lapsing``), written so that each row is tested against its own
+    playbook's k and floor with as little arithmetic as possible: silence ≥ floor and
+    "crossed the floor this week" are plain timestamp comparisons; only k × gap needs
+    date arithmetic. Returns each candidate with the index of its plan.
     """
     c = customers.c
     home = c.home_location_id
-    factor_when: list[tuple[ColumnElement[bool], float]] = []
-    floor_when: list[tuple[ColumnElement[bool], float]] = []
-    plan_of_location: dict[int | None, int] = {}
-    for index, (_, scope) in enumerate(plans):
-        for placed_id in scope.location_ids or ():
-            plan_of_location.setdefault(placed_id, index)
-        if scope.include_unplaced:
-            plan_of_location.setdefault(None, index)
-    if not plan_of_location:
-        return []
-    for lid, index in plan_of_location.items():
-        limits = plans[index][0]
-        test = home.is_(None) if lid is None else (home + 0) == lid
-        factor_when.append((test, limits.lapsing_factor))
-        floor_when.append((test, float(limits.lapsing_floor_days)))
     dialect = conn.dialect.name
-    today = _days(literal(_midnight(day), c.created_at.type), dialect)
-    silence = today - _days(c.last_visit_at, dialect)
+    midnight = _midnight(day)
+    silence = _days(literal(midnight, c.created_at.type), dialect) - _days(c.last_visit_at, dialect)
     gap = (_days(c.last_purchase_at, dialect) - _days(c.created_at, dialect)) / (
         c.purchase_count - 1
     )
-    limit = gap * case(*factor_when, else_=None)
-    floor = case(*floor_when, else_=None)
-    threshold = case((limit > floor, limit), else_=floor)
-    smallest_floor = min(plans[i][0].lapsing_floor_days for i in set(plan_of_location.values()))
-    placed = [lid for lid in plan_of_location if lid is not None]
-    where_home: ColumnElement[bool] = (home + 0).in_(placed) if placed else literal(False)
-    if None in plan_of_location:
-        where_home = or_(where_home, home.is_(None))
+    per_plan: list[ColumnElement[bool]] = []
+    plan_of_location: dict[int | None, int] = {}
+    for index, (limits, scope) in enumerate(plans):
+        mine = [lid for lid in scope.location_ids or () if lid not in plan_of_location]
+        for lid in mine:
+            plan_of_location[lid] = index
+        unplaced = scope.include_unplaced and None not in plan_of_location
+        if unplaced:
+            plan_of_location[None] = index
+        where: list[ColumnElement[bool]] = []
+        if mine:
+            where.append((home + 0).in_(mine))
+        if unplaced:
+            where.append(home.is_(None))
+        if not where:
+            continue
+        floor = timedelta(days=limits.lapsing_floor_days)
+        k_gap = gap * limits.lapsing_factor
+        per_plan.append(
+            and_(
+                or_(*where),
+                c.last_visit_at < midnight - floor,
+                silence >= k_gap,
+                or_(silence < k_gap + 7, c.last_visit_at >= midnight - floor - timedelta(days=7)),
+            )
+        )
+    if not per_plan:
+        return []
     rows = conn.execute(
         select(c.id, c.last_visit_at, c.home_location_id).where(
             c.purchase_count >= 3,
-            c.last_visit_at < _midnight(day) - timedelta(days=smallest_floor),
             c.last_purchase_at > c.created_at,
             c.status == "active",
-            where_home,
-            silence >= threshold,
-            silence < threshold + 7,
+            or_(*per_plan),
         )
     )
     return [
@@ -448,6 +451,7 @@ def find_lapsing(
             plan_of_location[lid],
         )
         for cid, seen, lid in rows
+        if lid in plan_of_location
     ]
 
 

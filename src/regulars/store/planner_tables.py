@@ -89,4 +89,16 @@ playbook_files = Table(
 #: Membership anniversaries are found by per-year ranges on the enrolment date.
 Index("ix_customers_created_at", customers.c.created_at)
 
+#: Lapsing regulars are the one moment found by a pass over every customer; this narrow
+#: covering index makes that pass read a few dozen bytes per customer instead of the row.
+Index(
+    "ix_customers_lapsing",
+    customers.c.last_visit_at,
+    customers.c.purchase_count,
+    customers.c.last_purchase_at,
+    customers.c.created_at,
+    customers.c.home_location_id,
+    customers.c.status,
+)
+
 __all__ = ["plan_decisions", "playbook_files", "staff_tasks"]

@@ -1,0 +1,257 @@
+"""Capacity, quiet hours, merging, outcomes and re-planning, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from regulars.domain.access import CLI
+from regulars.domain.errors import Conflict, InvalidInput
+from regulars.services.briefs import brief_for_task
+from regulars.services.ingest import ingest_events
+from regulars.services.outcomes import record_outcome
+from regulars.services.planning import plan_day
+from regulars.services.send_guard import check_send
+from regulars.services.tasks import my_tasks
+from regulars.store.planner_tables import staff_tasks
+from regulars.store.tables import events
+from regulars.store.uow import UnitOfWork
+from tests import factories
+
+FRIDAY = date(2026, 5, 1)
+SIX = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
+BIG_SPENDER = [{"sku": "car", "category": "cars", "unit_price": 3_000_000}]
+
+
+def _dealer(engine: Engine, capacity: int) -> int:
+    factories.location(engine, SIX, code="DEAL-POR", kind="dealership")
+    return factories.staff(
+        engine,
+        SIX,
+        email="rui@example.com",
+        name="Rui",
+        role="rep",
+        locations=["DEAL-POR"],
+        daily_call_capacity=capacity,
+    )
+
+
+def _vip(engine: Engine, n: int, owner: int, **extra: Any) -> int:
+    cid = factories.customer(
+        engine,
+        SIX,
+        first_name=f"Vip{n}",
+        phone=f"+35191000000{n}",
+        birthday="1970-05-01",
+        home_location="DEAL-POR",
+        owner_staff_id=owner,
+        **extra,
+    )
+    ingest_events(
+        UnitOfWork(engine),
+        [
+            factories.purchase(
+                f"car-{n}", customer_id=cid, at="2025-01-10T10:00:00+00:00", lines=BIG_SPENDER
+            )
+        ],
+        now=SIX,
+    )
+    return cid
+
+
+def _tasks(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(staff_tasks).order_by(staff_tasks.c.id)))
+
+
+def test_calls_beyond_the_reps_capacity_fall_back_to_a_card_and_say_why(engine: Engine) -> None:
+    rui = _dealer(engine, capacity=1)
+    first, second = _vip(engine, 1, rui), _vip(engine, 2, rui)
+
+    report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+
+    by_customer = {line.customer_id: line for line in report.lines}
+    assert by_customer[first].touch == "call"
+    assert by_customer[first].assignee == "Rui"
+    assert by_customer[second].touch == "card"
+    assert "no call capacity left today" in by_customer[second].reasons
+    assert [t.kind for t in _tasks(engine)] == ["call", "card"]
+
+
+def test_a_second_plan_the_same_day_counts_the_calls_already_given(engine: Engine) -> None:
+    rui = _dealer(engine, capacity=1)
+    _vip(engine, 1, rui)
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    late = _vip(engine, 2, rui)
+
+    report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX + timedelta(hours=2))
+
+    assert [(line.customer_id, line.touch) for line in report.lines] == [(late, "card")]
+
+
+def test_quiet_hours_defer_the_email_until_they_end(engine: Engine) -> None:
+    factories.location(engine, SIX, code="OPT-LIS", kind="optician")
+    factories.customer(
+        engine,
+        SIX,
+        first_name="Night",
+        email="owl@example.com",
+        birthday="1990-05-01",
+        home_location="OPT-LIS",
+        quiet_hours={"start": "20:00", "end": "11:00"},
+        consents=[{"channel": "email", "granted": True, "at": "2025-01-01T10:00:00+00:00"}],
+    )
+
+    report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+
+    line = report.lines[0]
+    assert line.status == "deferred"
+    assert "quiet hours 20:00–11:00 in Europe/Lisbon → waits until 11:00" in line.reasons
+    assert line.when is not None
+    assert datetime.fromisoformat(line.when) == datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
+
+
+def test_birthday_and_expiring_points_become_one_call_with_both_in_the_brief(
+    engine: Engine,
+) -> None:
+    rui = _dealer(engine, capacity=3)
+    cid = _vip(engine, 1, rui)
+    ingest_events(
+        UnitOfWork(engine),
+        [
+            {
+                "type": "points_expiring",
+                "source": "loyalty",
+                "external_id": "x",
+                "customer_id": cid,
+                "occurred_at": "2026-04-30T03:00:00+00:00",
+                "points": 900,
+                "expires_on": "2026-05-31",
+            }
+        ],
+        now=SIX,
+    )
+
+    report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+
+    statuses = {line.moment: line.status for line in report.lines}
+    assert statuses == {"birthday": "planned", "points_expiring": "merged"}
+    [task] = _tasks(engine)
+    brief = brief_for_task(UnitOfWork(engine), CLI, task.id, now=SIX)
+    assert brief["why_now"] == [
+        "birthday",
+        "points about to expire: 900 points expire on 2026-05-31",
+    ]
+    assert "Mention their points: 900 points expire on 2026-05-31." in brief["talking_points"]
+
+
+def test_an_unreached_call_is_tried_again_then_becomes_a_card(engine: Engine) -> None:
+    rui = _dealer(engine, capacity=3)
+    _vip(engine, 1, rui)
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    task_id = _tasks(engine)[0].id
+
+    for attempt in range(3):
+        answer = record_outcome(
+            UnitOfWork(engine),
+            CLI,
+            task_id,
+            {"outcome": "not_reached"},
+            now=SIX + timedelta(days=attempt, hours=4),
+        )
+        [task_id] = answer["new_tasks"]
+
+    kinds = [(t.kind, t.attempt, t.status) for t in _tasks(engine)]
+    assert kinds == [
+        ("call", 1, "done"),
+        ("call", 2, "done"),
+        ("call", 3, "done"),
+        ("card", 1, "open"),
+    ]
+    with engine.connect() as conn:
+        calls = conn.execute(select(events.c.payload).where(events.c.type == "call")).all()
+    assert [p[0]["outcome"] for p in calls] == ["not_reached"] * 3
+
+
+def test_a_follow_up_date_becomes_a_call_on_that_day_and_notes_reach_the_timeline(
+    engine: Engine,
+) -> None:
+    rui = _dealer(engine, capacity=3)
+    cid = _vip(engine, 1, rui)
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    task_id = _tasks(engine)[0].id
+
+    answer = record_outcome(
+        UnitOfWork(engine),
+        CLI,
+        task_id,
+        {
+            "outcome": "reached",
+            "emotion": "happy",
+            "notes": "Wants a test drive in June.",
+            "follow_up_on": "2026-06-01",
+        },
+        now=SIX + timedelta(hours=5),
+    )
+
+    follow = next(t for t in _tasks(engine) if t.id in answer["new_tasks"])
+    assert (follow.kind, follow.moment, follow.due_on) == ("call", "follow_up", date(2026, 6, 1))
+    assert follow.assignee_staff_id == rui
+    queue = my_tasks(UnitOfWork(engine), CLI, today=date(2026, 5, 31), staff_id=rui)
+    assert [t["moment"] for t in queue] == ["follow_up"]
+    with engine.connect() as conn:
+        kinds = [
+            r[0]
+            for r in conn.execute(
+                select(events.c.type).where(events.c.customer_id == cid).order_by(events.c.id)
+            )
+        ]
+    assert kinds[-2:] == ["call", "note"]
+
+
+def test_bad_outcomes_name_the_field_and_closed_tasks_cannot_be_closed_again(
+    engine: Engine,
+) -> None:
+    rui = _dealer(engine, capacity=3)
+    _vip(engine, 1, rui)
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    task_id = _tasks(engine)[0].id
+
+    with pytest.raises(InvalidInput) as bad:
+        record_outcome(UnitOfWork(engine), CLI, task_id, {"outcome": "maybe"}, now=SIX)
+    assert bad.value.problems[0].field == "outcome"
+    record_outcome(UnitOfWork(engine), CLI, task_id, {"outcome": "reached"}, now=SIX)
+    with pytest.raises(Conflict):
+        record_outcome(UnitOfWork(engine), CLI, task_id, {"outcome": "reached"}, now=SIX)
+
+
+def test_a_customer_who_asked_not_to_be_contacted_gets_no_message_and_the_plan_says_so(
+    engine: Engine,
+) -> None:
+    factories.location(engine, SIX, code="OPT-LIS", kind="optician")
+    cid = factories.customer(
+        engine,
+        SIX,
+        first_name="Quiet",
+        email="q@example.com",
+        birthday="1990-05-01",
+        home_location="OPT-LIS",
+        status="do_not_contact",
+        consents=[{"channel": "email", "granted": True, "at": "2025-01-01T10:00:00+00:00"}],
+    )
+
+    report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+
+    assert "the customer asked not to be contacted" in report.lines[0].reasons
+    with engine.connect() as conn:
+        verdict = check_send(conn, customer_id=cid, moment="birthday", channel="email", now=SIX)
+    assert verdict.action == "suppress"
+
+
+def test_an_unknown_location_is_refused_by_name(engine: Engine) -> None:
+    with pytest.raises(InvalidInput) as bad:
+        plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX, location="NOWHERE")
+    assert bad.value.problems[0].field == "location"
