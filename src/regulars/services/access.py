@@ -85,9 +85,13 @@ def actor_for_staff(conn: Connection, staff_id: int) -> Actor | None:
     ).first()
     if row is None or not row.active:
         return None
-    role = Role(row.role)
+    return staff_actor(conn, int(row.id), Role(row.role), row.name)
+
+
+def staff_actor(conn: Connection, staff_id: int, role: Role, name: str) -> Actor:
+    """The actor for a known, active member of staff: owners span the whole business."""
     scope = None if role == Role.owner else staff_location_ids(conn, staff_id)
-    return Actor(kind="staff", id=int(row.id), role=role, locations=scope, name=row.name)
+    return Actor(kind="staff", id=staff_id, role=role, locations=scope, name=name)
 
 
 def is_manager(actor: Actor) -> bool:

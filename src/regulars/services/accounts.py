@@ -26,8 +26,8 @@ from regulars.domain.errors import FieldProblem, Forbidden, InvalidInput, NotFou
 from regulars.domain.errors import validate as validate_input
 from regulars.services.access import (
     PERMISSIONS,
-    actor_for_staff,
     require_manager,
+    staff_actor,
     staff_location_ids,
 )
 from regulars.services.customers import create_staff
@@ -177,11 +177,11 @@ def log_in(uow: UnitOfWork, email: str, password: str, *, ip: str, now: datetime
             entity_id=row.id,
             after={"ip": ip},
         )
-        session = _load_session(conn, _digest(token), now)
+        found = _load_session(conn, _digest(token), now)
         uow.commit()
-    if session is None:  # pragma: no cover - the row was written a moment ago
+    if found is None:  # pragma: no cover - the row was written a moment ago
         raise BadCredentials("wrong e-mail or password")
-    return NewSession(token, session)
+    return NewSession(token, found[0])
 
 
 def _throttle(conn: Connection, email: str, ip: str, now: datetime) -> None:
@@ -220,20 +220,18 @@ def _minutes_left(first_failure: datetime | None, now: datetime) -> int:
 def session_for_token(uow: UnitOfWork, token: str, *, now: datetime) -> StaffSession | None:
     """The live session behind a cookie value, or None when it is unknown or expired.
 
-    Read in a read-only transaction (no write lock on SQLite at a busy counter); the
-    last-seen time is written at most once a minute, for the idle timeout.
+    Read in a read-only transaction with two small queries (no write lock on SQLite at a
+    busy counter); the last-seen time is written at most once a minute, for the idle timeout.
     """
     if not token or len(token) > 200:
         return None
     key = _digest(token)
     with UnitOfWork(uow.engine, readonly=True) as reader:
-        session = _load_session(reader.conn, key, now)
-        seen = reader.conn.scalar(
-            select(staff_sessions.c.last_seen_at).where(staff_sessions.c.id == key)
-        )
-    if session is None:
+        found = _load_session(reader.conn, key, now)
+    if found is None:
         return None
-    if seen is not None and now - seen > timedelta(minutes=1):
+    session, seen = found
+    if now - seen > timedelta(minutes=1):
         with uow:
             uow.conn.execute(
                 update(staff_sessions).where(staff_sessions.c.id == key).values(last_seen_at=now)
@@ -242,7 +240,10 @@ def session_for_token(uow: UnitOfWork, token: str, *, now: datetime) -> StaffSes
     return session
 
 
-def _load_session(conn: Connection, key: str, now: datetime) -> StaffSession | None:
+def _load_session(
+    conn: Connection, key: str, now: datetime
+) -> tuple[StaffSession, datetime] | None:
+    """The session and when it was last seen, if it is still alive."""
     row = conn.execute(
         select(
             staff_sessions.c.staff_id,
@@ -251,6 +252,7 @@ def _load_session(conn: Connection, key: str, now: datetime) -> StaffSession | N
             staff_sessions.c.last_seen_at,
             staff.c.name,
             staff.c.email,
+            staff.c.role,
             staff.c.active,
         )
         .join(staff, staff.c.id == staff_sessions.c.staff_id)
@@ -260,10 +262,9 @@ def _load_session(conn: Connection, key: str, now: datetime) -> StaffSession | N
         return None
     if row.expires_at <= now or now - row.last_seen_at > SESSION_IDLE:
         return None
-    actor = actor_for_staff(conn, row.staff_id)
-    if actor is None:
-        return None
-    return StaffSession(actor, row.name, row.email, row.csrf_token, row.expires_at)
+    actor = staff_actor(conn, int(row.staff_id), Role(row.role), row.name)
+    session = StaffSession(actor, row.name, row.email, row.csrf_token, row.expires_at)
+    return session, row.last_seen_at
 
 
 def log_out(uow: UnitOfWork, token: str, *, now: datetime) -> None:
