@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -78,8 +79,13 @@ class Choice:
 
 def send_time(day: date, at: time, zone: str, now: datetime) -> datetime:
     """The local wall-clock time on the plan day, as an instant; never earlier than now."""
-    moment = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
-    return max(moment, now)
+    return max(_local(day, at, zone), now)
+
+
+@lru_cache(maxsize=1024)
+def _local(day: date, at: time, zone: str) -> datetime:
+    # A plan asks this for every candidate; the answers are few (days × times × zones).
+    return datetime.combine(day, at, tzinfo=ZoneInfo(zone))
 
 
 def choose(

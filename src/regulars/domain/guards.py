@@ -10,7 +10,7 @@ still stops the birthday e-mail.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -241,5 +241,5 @@ def check(
     for guard in GUARDS:
         verdict = guard(proposal, situation, now, unhappy_days)
         if verdict is not None:
-            return replace(verdict, rule=guard.__name__)
+            return Verdict(verdict.action, verdict.reason, verdict.until, guard.__name__)
     return ALLOW

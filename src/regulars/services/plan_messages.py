@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.services.outbox import known_template
+from regulars.store.bulk import db_json, db_time
 from regulars.store.outbox_tables import outbox
 
 
@@ -46,26 +46,51 @@ def queue_planned_messages(conn: Connection, messages: Sequence[PlannedMessage])
         if checked[pair] or message.send_after.tzinfo is None:
             reason = "; ".join(checked[pair]) or "send_after needs a time zone"
             raise InvalidInput([FieldProblem("template", reason)])
+    dialect = conn.dialect.name
     rows = [
-        {
-            "key": m.key,
-            "customer_id": m.customer_id,
-            "channel": m.channel,
-            "moment": m.moment,
-            "template": m.template,
-            "context": m.context,
-            "decision_id": m.decision_id,
-            "status": "queued",
-            "attempts": 0,
-            "send_after": m.send_after,
-            "next_attempt_at": m.send_after,
-            "created_at": m.send_after,
-            "updated_at": m.send_after,
-        }
+        (
+            m.key,
+            m.customer_id,
+            m.channel,
+            m.moment,
+            m.template,
+            db_json(m.context),
+            m.decision_id,
+            "queued",
+            0,
+            db_time(dialect, m.send_after),
+            db_time(dialect, m.send_after),
+            db_time(dialect, m.send_after),
+            db_time(dialect, m.send_after),
+        )
         for m in messages
     ]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["key"])
+    mark = "%s" if dialect == "postgresql" else "?"
+    marks = [
+        f"CAST({mark} AS jsonb)" if name == "context" and dialect == "postgresql" else mark
+        for name in COLUMNS
+    ]
+    sql = (
+        f"INSERT INTO {outbox.name} ({', '.join(COLUMNS)}) VALUES ({', '.join(marks)}) "  # noqa: S608 - our own table and column names; values are bound
+        "ON CONFLICT (key) DO NOTHING"
+    )
     for start in range(0, len(rows), 2000):
-        conn.execute(statement, rows[start : start + 2000])
+        conn.exec_driver_sql(sql, rows[start : start + 2000])
     return len(rows)
+
+
+COLUMNS = (
+    "key",
+    "customer_id",
+    "channel",
+    "moment",
+    "template",
+    "context",
+    "decision_id",
+    "status",
+    "attempts",
+    "send_after",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+)
