@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/checkin_load.py --customers 5000 --requests 4000 --clients 8
 
-Builds a fresh SQLite file (or uses ``--database-url``) with demo-like data — through the demo
-generator (``regulars demo --customers N``) when it is installed, else a location, staff and
-N customers written in bulk — issues an API key through the real accounts service, starts
-``uvicorn`` as a subprocess on a free loopback port, and lets ``--clients`` threads (each with
-its own keep-alive ``httpx`` connection, like a till) POST ``/api/v1/check-ins`` by card
-number until ``--requests`` have been answered. Every answer must be a 2xx.
+Builds a fresh SQLite file (or a fresh database on ``--postgres SERVER_URL``) with demo-like
+data — through the demo generator (``regulars demo --customers N``) when it is installed, else
+a location and N customers written in bulk — and issues an API key through the real accounts
+service. Then it starts ``uvicorn`` as a subprocess on a free loopback port and lets
+``--clients`` threads (each with its own keep-alive ``httpx`` connection, like a till) POST
+``/api/v1/check-ins`` by card number until ``--requests`` have been answered. Every answer
+must be a 2xx.
 
 The bar from issue 4: p99 ≤ 20 ms at ≥ 200 requests/s on a 2-core machine.
 The last line is JSON: {"p50_ms": …, "p99_ms": …, "rps": …}.
@@ -33,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from regulars.bootstrap import build
 from regulars.config import Settings
@@ -70,7 +72,7 @@ def seed(url: str, customer_count: int, now: datetime) -> None:
     if probe.returncode == 0 and "--customers" in probe.stdout:
         log(f"seeding with the demo generator: {customer_count} customers")
         subprocess.run(
-            [str(cli), "demo", "--customers", str(customer_count)],
+            [str(cli), "demo", "--customers", str(customer_count), "--yes"],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
@@ -124,6 +126,24 @@ def cards_and_key(url: str, now: datetime) -> tuple[list[tuple[str, str]], str]:
     runtime.engine.dispose()
     log(f"{total} customers, {len(rows)} with a card")
     return [(str(card), str(code)) for card, code in rows], key.secret
+
+
+@contextlib.contextmanager
+def database(postgres: str | None, folder: Path) -> Iterator[str]:
+    """A fresh SQLite file, or a fresh PostgreSQL database made (and dropped) for this run."""
+    if postgres is None:
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    name = f"regulars_bench_{os.getpid()}_{random.randrange(10**6)}"
+    admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 # -- the server ------------------------------------------------------------------------
@@ -340,7 +360,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        metavar="SERVER_URL",
+        help="run on PostgreSQL: a database of the bench's own is made on this server "
+        "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) and dropped afterwards; "
+        "default: a fresh SQLite file",
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -349,8 +376,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
 
     now = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="regulars-bench-") as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+    with (
+        tempfile.TemporaryDirectory(prefix="regulars-bench-") as tmp,
+        database(args.postgres, Path(tmp)) as url,
+    ):
         seed_started = time.perf_counter()
         seed(url, args.customers, now)
         cards, secret = cards_and_key(url, now)
