@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -258,3 +259,35 @@ def test_fresh_refuses_to_empty_a_postgresql_database_without_yes(
     assert code == 2
     assert "refusing to empty the PostgreSQL database" in out
     assert "--yes" in out
+
+
+@pytest.mark.postgres
+def test_fresh_with_yes_rebuilds_a_postgresql_database(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"regulars_demo_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    monkeypatch.setenv("REGULARS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        first = _run("demo", "--customers", "25", "--now", "2026-11-26T09:00:00+00:00", "--yes")
+        again = _run("demo", "--customers", "35", "--now", "2026-11-26T09:00:00+00:00", "--yes")
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            count = conn.scalar(select(func.count()).select_from(customers))
+        engine.dispose()
+    finally:
+        get_settings.cache_clear()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    assert first[0] == 0, first[1]
+    assert again[0] == 0, again[1]
+    assert count == 35

@@ -100,6 +100,8 @@ def register(app: typer.Typer) -> None:
                 )
         except RegularsError as error:
             fail(error.message)
+        finally:
+            rt.engine.dispose()
         _print_summary(summary, url)
 
 

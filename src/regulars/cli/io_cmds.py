@@ -137,6 +137,8 @@ def register(app: typer.Typer) -> None:
                     handle.close()
         except RegularsError as error:
             fail(error.message)
+        finally:
+            rt.engine.dispose()
         if out:
             console.print(f"Wrote {written:,} {what.value} to [bold]{out}[/]")
 
@@ -164,6 +166,8 @@ def _run_import(
             )
     except RegularsError as error:
         fail(f"{file}: {error.message}")
+    finally:
+        rt.engine.dispose()
     _print_report(report)
     if report_path is not None:
         with report_path.open("w", encoding="utf-8", newline="") as handle:
