@@ -206,13 +206,14 @@ def search_customers(
 
     Names match by prefix of first name, last name or "first last"; the others exactly,
     after the same normalisation as on the way in (so "+351 912 345 678" finds "+351912345678").
-    Merged duplicates are left out; their card numbers resolve to the kept customer.
+    ``q`` is tried as a card number, an e-mail and a phone number first (each an indexed
+    lookup) and as a name only when none of those matches, so a scanned card at a busy
+    counter never waits for a name search. Merged duplicates are left out; their card
+    numbers resolve to the kept customer.
     """
     require(actor, "customers:read")
     limit = max(1, min(limit, MAX_PAGE))
     conditions = []
-    if q is not None and q.strip():
-        conditions.append(_any_match(q.strip()))
     if name:
         conditions.append(_name_match(name))
     if email:
@@ -221,15 +222,41 @@ def search_customers(
         conditions.append(_phone_match(phone, strict=True))
     if card_number:
         conditions.append(_card_match(card_number, strict=True))
-    query = (
-        _summary_select()
-        .where(customers_in_scope(actor), customers.c.status != "merged", *conditions)
-        .order_by(customers.c.last_name, customers.c.first_name, customers.c.id)
-        .limit(limit)
-        .offset(max(0, offset))
+    base = _summary_select().where(
+        customers_in_scope(actor), customers.c.status != "merged", *conditions
     )
     with uow:
-        return [_summary(row) for row in uow.conn.execute(query).mappings()]
+        conn = uow.conn
+        if q is not None and q.strip():
+            stages = _q_stages(q.strip())
+            chosen = stages[-1]
+            for stage in stages[:-1]:
+                if conn.execute(base.where(stage).limit(1)).first() is not None:
+                    chosen = stage
+                    break
+            base = base.where(chosen)
+        query = (
+            base.order_by(customers.c.last_name, customers.c.first_name, customers.c.id)
+            .limit(limit)
+            .offset(max(0, offset))
+        )
+        return [_summary(row) for row in conn.execute(query).mappings()]
+
+
+def _q_stages(q: str) -> list[Any]:
+    """What free text may be, most specific first; a name prefix last."""
+    stages: list[Any] = []
+    if any(ch.isdigit() for ch in q):
+        for matcher in (_card_match, _phone_match):
+            condition = matcher(q, strict=False)
+            if condition is not None:
+                stages.append(condition)
+    if "@" in q:
+        condition = _email_match(q, strict=False)
+        if condition is not None:
+            stages.append(condition)
+    stages.append(_name_match(q))
+    return stages
 
 
 def find_by_card(uow: UnitOfWork, actor: Actor, card_number: str) -> CustomerSummary | None:
@@ -248,15 +275,6 @@ def find_by_card(uow: UnitOfWork, actor: Actor, card_number: str) -> CustomerSum
             .first()
         )
     return _summary(row) if row is not None else None
-
-
-def _any_match(q: str) -> Any:
-    options: list[Any] = [_name_match(q)]
-    for matcher in (_email_match, _phone_match, _card_match):
-        condition = matcher(q, strict=False)
-        if condition is not None:
-            options.append(condition)
-    return or_(*options)
 
 
 def _name_match(text: str) -> Any:
@@ -287,7 +305,8 @@ def _email_match(text: str, *, strict: bool) -> Any:
         if strict:
             raise InvalidInput([FieldProblem("email", "not an e-mail address")]) from None
         return None
-    return func.lower(customers.c.email) == value.lower()
+    # as stored (the domain lower-cased), or all lower-case: both found through the index
+    return customers.c.email.in_(sorted({value, value.lower()}))
 
 
 def _phone_match(text: str, *, strict: bool) -> Any:
