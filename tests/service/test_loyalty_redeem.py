@@ -175,3 +175,28 @@ def test_pending_points_cannot_be_spent_until_the_return_window_is_over(
     redeem(UnitOfWork(engine), CLI, cid, "pastry", now=now + timedelta(days=8))
     assert balance(engine, cid) == (30 + 15 - 25, 0)
     assert ledger_sums_match(engine)
+
+
+def test_points_whose_return_window_just_ended_can_be_spent_before_the_nightly_job(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, LIS)
+    load(engine, now, program_text("cafe", **{"  welcome_bonus: 25": "  welcome_bonus: 0"}))
+    cid = factories.customer(engine, now)
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "p1",
+            customer_id=cid,
+            location=LIS,
+            lines=[{"sku": "cake", "category": "food", "unit_price": 5000}],
+        ),
+    )
+    assert balance(engine, cid) == (0, 50)
+
+    answer = redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now + timedelta(days=8))
+
+    assert answer["available_points"] == 15
+    assert balance(engine, cid) == (15, 0)
+    assert ledger_sums_match(engine)

@@ -27,7 +27,7 @@ from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, String, func, select, type_coerce
 
 from regulars.domain.earning import MemberEarning, Rates, earn_purchase
 from regulars.domain.ledger import add_months
@@ -180,6 +180,7 @@ class _Replay:
         self.last_review_month = 0
         self.line_points = 0
         self._days: dict[date, tuple[int, float, int, int, str]] = {}
+        self._local: dict[tuple[int | None, int], date] = {}
 
     # -- per event ----------------------------------------------------------------------
 
@@ -192,11 +193,22 @@ class _Replay:
             self.members[cid] = m
         return m
 
+    def local_day(self, location: int | None, ts: float) -> date:
+        """The local date at a location, cached per quarter hour (every zone offset is a
+        whole number of quarter hours)."""
+        key = (location, int(ts) // 900)
+        day = self._local.get(key)
+        if day is None:
+            zone = self.zones.get(location, self.zone) if location is not None else self.zone
+            day = datetime.fromtimestamp(ts, zone).date()
+            self._local[key] = day
+        return day
+
     def purchase(
         self,
         eid: int,
         cid: int,
-        at: datetime,
+        ts: float,
         location: int | None,
         source: str,
         lines: list[tuple[str, int]],
@@ -209,8 +221,7 @@ class _Replay:
         m = self.member(cid)
         if m is None:
             return
-        zone = self.zones.get(location, self.zone) if location is not None else self.zone
-        day = at.astimezone(zone).date()
+        day = self.local_day(location, ts)
         facts = self._days.get(day)
         if facts is None:
             facts = self._day_facts(day)
@@ -220,7 +231,6 @@ class _Replay:
         for category, net in lines:
             if category not in excluded and net > 0:
                 spend += net
-        ts = at.timestamp()
         if ts < self.start_ts:
             m.months[month] = m.months.get(month, 0) + spend
             return
@@ -266,7 +276,8 @@ class _Replay:
             target = tier_for(self.levels, amount)
             if target > m.tier:
                 m.tier = target
-        if self.redeems(cid):
+        cheapest = self.cheapest[m.tier]
+        if cheapest is not None and m.balance >= cheapest[0] and self.redeems(cid):
             self._redeem(m, ts)
 
     def _day_facts(self, day: date) -> tuple[int, float, int, int, str]:
@@ -281,9 +292,9 @@ class _Replay:
         self._days[day] = facts
         return facts
 
-    def refund(self, cid: int, at: datetime, purchase_id: int | None, refund: int) -> None:
+    def refund(self, cid: int, ts: float, purchase_id: int | None, refund: int) -> None:
         record = self.purchases.get(purchase_id or 0)
-        if record is None or record[5] != cid or at.timestamp() < self.start_ts:
+        if record is None or record[5] != cid or ts < self.start_ts:
             return
         m = self.members.get(cid)
         if m is None:
@@ -309,7 +320,7 @@ class _Replay:
                     break
         m.balance -= got
         self.out.reversed += got
-        month = month_key(at.astimezone(self.zone).date())
+        month = month_key(self.local_day(None, ts))
         if not self.by_points:
             m.months[month] = m.months.get(month, 0) - min(refund, net)
         else:
@@ -446,11 +457,13 @@ def _stream(conn: Connection, since: datetime, until: datetime) -> Iterator[Any]
             e.id,
             e.customer_id,
             e.type,
-            e.occurred_at,
+            # Raw values: the driver's text (SQLite) or its own objects (PostgreSQL) are
+            # turned into a timestamp and a dict below, faster than the column types would.
+            type_coerce(e.occurred_at, String()),
             e.location_id,
             e.source,
             e.ref_event_id,
-            e.payload,
+            type_coerce(e.payload, String()),
         )
         .where(
             e.type.in_(("purchase", "return")),
@@ -462,6 +475,14 @@ def _stream(conn: Connection, since: datetime, until: datetime) -> Iterator[Any]
     )
     result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
     yield from result
+
+
+def _timestamp(value: Any) -> float:
+    """Seconds since the epoch of a stored instant (UTC text on SQLite, aware on PostgreSQL)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def _redeemer_percent(conn: Connection, code: str) -> int | None:
@@ -536,7 +557,9 @@ def simulate(
 
         replays = [_Replay(p, places, begin, opt_in_members(p), redeems) for p in programs]
         count = 0
+        begin_ts = begin.timestamp()
         for eid, cid, kind, at, location, source, ref, payload in _stream(conn, since, finish):
+            ts = _timestamp(at)
             data = payload if isinstance(payload, dict) else json.loads(payload)
             if kind == "purchase":
                 lines = [
@@ -548,12 +571,12 @@ def simulate(
                     for line in data["lines"]
                 ]
                 for replay in replays:
-                    replay.purchase(eid, cid, at, location, source, lines)
+                    replay.purchase(eid, cid, ts, location, source, lines)
             else:
                 refund = int(data.get("refund") or 0)
                 for replay in replays:
-                    replay.refund(cid, at, ref, refund)
-            if at >= begin:
+                    replay.refund(cid, ts, ref, refund)
+            if ts >= begin_ts:
                 count += 1
         examples = {
             cid

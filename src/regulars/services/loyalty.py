@@ -818,7 +818,7 @@ def _expiring(
     if program.expiry.mode == "earn_date":
         rows = conn.execute(
             select(c.expires_at, func.sum(c.lot_remaining))
-            .where(c.member_id == row["id"], c.lot_remaining > 0, c.expires_at.is_not(None))
+            .where(c.member_id == row["id"], c.lot_remaining > 0, c.expires_at > now)
             .group_by(c.expires_at)
             .order_by(c.expires_at)
             .limit(5)

@@ -448,18 +448,25 @@ class Book:
         entry.lot = lot
         self.entries.append(entry)
         self.touch(member)
+        # Spendable from now on in this command, although the store still says pending.
+        self._available_lots.setdefault(id(member), []).append(lot)
 
     def available_lots(self, member: Member) -> list[BookLot]:
-        """The member's spendable lots (loaded once per command, plus this command's credits)."""
+        """The member's spendable lots: stored ones (loaded once per command) and those
+        credited or matured by this command."""
         key = id(member)
         if not member.lots_loaded:
-            loaded = self.load_lots(
-                [member],
-                (loyalty_ledger.c.matured.is_(True)) & (loyalty_ledger.c.lot_remaining > 0),
-            )
-            self._available_lots[key] = loaded + [
-                lot for lot in self._available_lots.get(key, []) if lot.id == 0
+            fresh = self._available_lots.get(key, [])
+            known = {lot.id for lot in fresh if lot.id}
+            loaded = [
+                lot
+                for lot in self.load_lots(
+                    [member],
+                    (loyalty_ledger.c.matured.is_(True)) & (loyalty_ledger.c.lot_remaining > 0),
+                )
+                if lot.id not in known
             ]
+            self._available_lots[key] = loaded + fresh
             member.lots_loaded = True
         return [lot for lot in self._available_lots[key] if lot.remaining > 0 and lot.matured]
 
