@@ -163,3 +163,54 @@ def test_a_running_worker_picks_up_new_messages_and_stops_cleanly_on_sigterm(
     assert len(sink.received) == 1, log_path.read_text()
     assert code == 0
     assert "[loop] done: 1 claimed, 1 sent" in log_path.read_text()
+
+
+def test_outbox_list_shows_failures_and_retry_queues_them_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ops.db'}"
+    engine = build(Settings(database_url=url)).engine
+    factories.location(engine, AT)
+    ana = factories.customer(
+        engine,
+        AT,
+        email="ana@example.com",
+        home_location="CAFE-LIS",
+        consents=[{"channel": "email", "granted": True, "at": "2026-01-01T00:00:00+00:00"}],
+    )
+    with UnitOfWork(engine) as uow:
+        enqueue_message(
+            uow.conn,
+            key="tier:ana",
+            customer_id=ana,
+            channel="email",
+            moment="tier_up",
+            template="tier_up",
+            context={"tier": "Gold"},
+            send_after=AT,
+            decision_id=None,
+        )
+        uow.commit()
+    env = _env(url, REGULARS_SMTP_PORT=str(free_port()), REGULARS_OUTBOX_MAX_ATTEMPTS="1")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [REGULARS, *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert run("deliver", "--once", "--now", AT.isoformat()).returncode == 0  # nobody listens
+    listed = run("outbox", "list", "--status", "dead", "--json")
+    assert listed.returncode == 0, listed.stderr
+    report = json.loads(listed.stdout)
+    assert report["counts"] == {"dead": 1}
+    assert report["messages"][0]["key"] == "tier:ana"
+    assert "connection" in report["messages"][0]["last_error"].lower()
+    assert run("outbox", "retry", "tier:ana").returncode == 0
+    assert json.loads(run("outbox", "list", "--json").stdout)["counts"] == {"queued": 1}
+    again = run("outbox", "retry", "tier:ana")
+    assert again.returncode != 0 and "only failed or dead" in again.stderr
+    assert run("outbox", "list", "--status", "lost").returncode != 0

@@ -508,3 +508,41 @@ def test_a_worker_whose_lease_was_taken_over_does_not_send_those_rows(
             )
         ).all()
     assert [tuple(o) for o in others] == [("sending", "w2", 0), ("sending", "w2", 0)]
+
+
+def test_a_manager_can_send_a_dead_message_again_once_the_cause_is_fixed(
+    engine: Engine, now: datetime, shop: int, smtp: tuple[SmtpSink, int]
+) -> None:
+    from regulars.domain.access import CLI, Actor
+    from regulars.domain.errors import Conflict, Forbidden, NotFound
+    from regulars.services.outbox import list_messages, outbox_counts, requeue_message
+    from regulars.store.tables import audit_log
+
+    sink, port = smtp
+    sink.scripts["ana@example.com"] = ["451"] * POLICY.max_attempts
+    ana = member(engine, now)
+    queue(engine, ana, key="birthday:ana:2026", at=now)
+    at = now
+    for _ in range(POLICY.max_attempts):
+        deliver(engine, email_channel(port), at)
+        at += timedelta(days=1)
+    assert outbox_counts(UnitOfWork(engine)) == {"dead": 1}
+    [dead] = list_messages(UnitOfWork(engine), CLI, status="dead")
+    assert dead["key"] == "birthday:ana:2026" and "gave up" in dead["last_error"]
+
+    clerk = Actor(kind="staff", id=99, role="staff", locations=frozenset({shop}))
+    with pytest.raises(Forbidden):
+        requeue_message(UnitOfWork(engine), clerk, "birthday:ana:2026", now=at)
+    with pytest.raises(NotFound):
+        requeue_message(UnitOfWork(engine), CLI, "no-such-key", now=at)
+    with pytest.raises(InvalidInput):
+        list_messages(UnitOfWork(engine), CLI, status="lost")
+
+    requeue_message(UnitOfWork(engine), CLI, "birthday:ana:2026", now=at)
+    assert deliver(engine, email_channel(port), at).sent == 1
+    assert len(sink.received) == 1
+    with pytest.raises(Conflict):
+        requeue_message(UnitOfWork(engine), CLI, "birthday:ana:2026", now=at)
+    with engine.connect() as conn:
+        actions = [a for (a,) in conn.execute(select(audit_log.c.action))]
+    assert "outbox.requeue" in actions

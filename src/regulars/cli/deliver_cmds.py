@@ -12,12 +12,21 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from regulars.bootstrap import Runtime, channels, delivery_policy
-from regulars.cli.common import NowOption, console, errors, runtime
-from regulars.services.outbox import DeliveryReport, deliver_outbox
+from regulars.cli.common import NowOption, console, errors, fail, runtime
+from regulars.domain.access import CLI
+from regulars.domain.errors import RegularsError
+from regulars.services.outbox import (
+    DeliveryReport,
+    deliver_outbox,
+    list_messages,
+    outbox_counts,
+    requeue_message,
+)
 
 #: The web app uvicorn builds (see ``regulars.web.asgi``).
 ASGI_FACTORY = "regulars.web.asgi:app_from_settings"
@@ -33,7 +42,62 @@ def _line(report: DeliveryReport) -> str:
     return ", ".join(parts) if parts else "nothing due"
 
 
+outbox_app = typer.Typer(
+    help="The outbox: what waits, what failed, send again.", no_args_is_help=True
+)
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="queued, sending, sent, failed, dead, suppressed, deferred"),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON.")] = False,
+) -> None:
+    """Counts by status, then the newest messages (of one status), with their last error."""
+    rt = runtime()
+    try:
+        rows = list_messages(rt.uow(readonly=True), CLI, status=status, limit=limit)
+    except RegularsError as error:
+        raise fail(str(error)) from error
+    counts = outbox_counts(rt.uow(readonly=True))
+    if as_json:
+        console.print_json(json.dumps({"counts": counts, "messages": rows}, default=str))
+        return
+    console.print(
+        "  ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "the outbox is empty",
+        highlight=False,
+    )
+    table = Table("key", "channel", "status", "tries", "next try", "why", title_justify="left")
+    for row in rows:
+        why = row["last_error"] or row["reason"]
+        when = row["next_attempt_at"].isoformat(timespec="minutes")
+        table.add_row(row["key"], row["channel"], row["status"], str(row["attempts"]), when, why)
+    if rows:
+        console.print(table)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    key: Annotated[
+        str, typer.Argument(help="The message's key, as `regulars outbox list` shows it.")
+    ],
+    now: NowOption = None,
+) -> None:
+    """Send a failed or dead message again (after fixing the address or the provider)."""
+    rt = runtime(now)
+    try:
+        requeue_message(rt.uow(), CLI, key, now=rt.now())
+    except RegularsError as error:
+        raise fail(str(error)) from error
+    console.print(f"Queued again: {key}", highlight=False, markup=False)
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(outbox_app, name="outbox")
+
     @app.command("deliver")
     def deliver(
         now: NowOption = None,

@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateError
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.channels.base import (
@@ -42,11 +42,19 @@ from regulars.channels.base import (
     idempotency_key_for,
 )
 from regulars.channels.templating import PROFILE_FIELDS, render, template_fields, template_problems
+from regulars.domain.access import Actor
 from regulars.domain.delivery import UNSUBSCRIBABLE, make_unsubscribe_token, retry_delay
-from regulars.domain.errors import FieldProblem, InvalidInput
+from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from regulars.services.access import (
+    access_customer,
+    customers_in_scope,
+    require,
+    require_manager,
+)
 from regulars.services.ingest import append_events
 from regulars.services.send_guard import check_send
-from regulars.store.outbox_tables import outbox, outbox_attempts
+from regulars.store import audit
+from regulars.store.outbox_tables import OUTBOX_STATUSES, outbox, outbox_attempts
 from regulars.store.tables import customers, locations
 from regulars.store.uow import UnitOfWork
 
@@ -688,11 +696,114 @@ def _log(
     )
 
 
+# --------------------------------------------------------------------------- operations
+
+#: Statuses a person may send again once the cause is fixed (a typo in an address, a
+#: provider outage that outlasted every retry). Suppressed messages stay suppressed: a
+#: guard said no for a reason, and the next plan decides afresh.
+REQUEUEABLE = ("failed", "dead")
+
+
+def outbox_counts(uow: UnitOfWork) -> dict[str, int]:
+    """How many messages are in each status."""
+    with uow:
+        rows = uow.conn.execute(
+            select(outbox.c.status, func.count()).group_by(outbox.c.status)
+        ).all()
+    return {status: int(n) for status, n in rows}
+
+
+def list_messages(
+    uow: UnitOfWork, actor: Actor, *, status: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The newest messages (of one status), for the operator's eye; newest first."""
+    require(actor, "customers:read")
+    if status is not None and status not in OUTBOX_STATUSES:
+        allowed = ", ".join(OUTBOX_STATUSES)
+        raise InvalidInput([FieldProblem("status", f"unknown status {status!r}; one of {allowed}")])
+    o = outbox.c
+    query = (
+        select(
+            o.key,
+            o.customer_id,
+            o.channel,
+            o.moment,
+            o.status,
+            o.attempts,
+            o.next_attempt_at,
+            o.last_error,
+            o.reason,
+            o.updated_at,
+        )
+        .join(customers, customers.c.id == o.customer_id)
+        .where(customers_in_scope(actor))
+        .order_by(o.updated_at.desc(), o.id.desc())
+        .limit(max(1, min(limit, 1000)))
+    )
+    if status is not None:
+        query = query.where(o.status == status)
+    with uow:
+        return [dict(r) for r in uow.conn.execute(query).mappings()]
+
+
+def requeue_message(uow: UnitOfWork, actor: Actor, key: str, *, now: datetime) -> None:
+    """Send a failed or dead message again, from a fresh first attempt; managers only, audited."""
+    require(actor, "customers:write")
+    require_manager(actor)
+    o = outbox.c
+    with uow:
+        conn = uow.conn
+        found = conn.execute(
+            select(o.id, o.customer_id, o.status, o.attempts, o.last_error).where(o.key == key)
+        ).first()
+        if found is None:
+            raise NotFound(f"no message with key {key!r}", field="key")
+        access_customer(conn, actor, found.customer_id)
+        if found.status not in REQUEUEABLE:
+            raise Conflict(
+                f"the message is {found.status}; only failed or dead messages can be sent again",
+                field="key",
+            )
+        conn.execute(
+            update(outbox)
+            .where(o.id == found.id)
+            .values(
+                status="queued",
+                attempts=0,
+                next_attempt_at=now,
+                last_error="",
+                claimed_by=None,
+                claimed_until=None,
+                updated_at=now,
+            )
+        )
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="outbox.requeue",
+            entity="customer",
+            entity_id=found.customer_id,
+            before={
+                "key": key,
+                "status": found.status,
+                "attempts": found.attempts,
+                "last_error": found.last_error,
+            },
+            after={"key": key, "status": "queued"},
+        )
+        uow.commit()
+
+
 __all__ = [
+    "REQUEUEABLE",
     "DeliveryPolicy",
     "DeliveryReport",
     "deliver_outbox",
     "enqueue_message",
     "known_template",
+    "list_messages",
     "needed_context",
+    "outbox_counts",
+    "requeue_message",
 ]
