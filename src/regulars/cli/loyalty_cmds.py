@@ -112,7 +112,12 @@ def _outcome_table(sim: Simulation) -> Table:
     table = Table(title=f"Simulation {sim.start} → {sim.end} ({sim.events:,} events)")
     table.add_column("")
     for outcome in columns:
-        table.add_column(outcome.name, justify="right")
+        role = (
+            ""
+            if sim.baseline is None
+            else ("baseline: " if outcome is sim.baseline else "proposed: ")
+        )
+        table.add_column(f"{role}{outcome.name}", justify="right")
 
     def money(o: ProgramOutcome, value: int) -> str:
         return f"{value / 100:,.2f} {o.currency}"

@@ -531,12 +531,14 @@ def simulate(
             )
         }
         share = redeemer_percent
-        assumed = share is None
+        source = "given with --redeemers"
         if share is None:
+            source = "measured from recorded redemptions"
             share = _redeemer_percent(conn, proposed.code) or (
                 _redeemer_percent(conn, baseline.code) if baseline else None
             )
         if share is None:
+            source = "assumed: no redemptions were recorded"
             share = 50
         percent = share
 
@@ -594,7 +596,7 @@ def simulate(
         proposed=outcomes[0],
         baseline=outcomes[1] if len(outcomes) == 2 else None,
         redeemer_percent=percent,
-        assumptions=_assumptions(percent, assumed),
+        assumptions=_assumptions(percent, source),
         findings=[],
         differences=differences,
     )
@@ -657,10 +659,9 @@ def _compare(proposed: _Replay, baseline: _Replay, names: dict[int, str]) -> dic
     }
 
 
-def _assumptions(percent: int, assumed: bool) -> list[str]:
-    where = "measured from recorded redemptions" if not assumed else "given"
+def _assumptions(percent: int, source: str) -> list[str]:
     return [
-        f"{percent} % of members redeem ({where}; 50 % when nothing was recorded), "
+        f"{percent} % of members redeem ({source}), "
         "choosing the cheapest reward their tier allows as soon as they can afford it.",
         "Points are spendable when earned; the return window is not simulated.",
         "A return takes back points pro rata to the money refunded.",
@@ -682,6 +683,13 @@ def findings(
             f"{proposed_program.name} would have issued {p.issued:,} points "
             f"({p.issued_value / 100:,.2f} {cur}); {p.redeemed:,} redeemed, {p.expired:,} "
             f"expired ({breakage} % breakage), leaving {p.liability / 100:,.2f} {cur} owed."
+        )
+    issued_by_rules = sum(v for v in p.per_rule.values() if v > 0) or 1
+    bonuses = sum(v for k, v in p.per_rule.items() if "bonus" in k and "tier" not in k)
+    if bonuses * 100 // issued_by_rules >= 25:
+        out.append(
+            f"Bonuses (welcome and purchase-count) are {bonuses * 100 // issued_by_rules} % of "
+            "the points issued: they reward coming back more than spending."
         )
     rewarded_excluded = []
     if baseline_program is not None:

@@ -114,7 +114,8 @@ purchases and returns replayed in {{ "%.1f"|format(sim.seconds) }} s.</p>
 <h2>What this tells you</h2>
 {% for f in sim.findings %}<div class="finding">{{ f }}</div>{% endfor %}
 <h2>Side by side</h2>
-<table><tr><th></th>{% if b %}<th>{{ b.name }} (baseline)</th>{% endif %}<th>{{ p.name }}</th></tr>
+<table><tr><th></th>{% if b %}<th>baseline: {{ b.name }}</th>{% endif %}
+<th>{% if b %}proposed: {% endif %}{{ p.name }}</th></tr>
 {% for label, key, money in rows %}<tr><td>{{ label }}</td>
 {% if b %}<td>{{ fmt(b, key, money) }}</td>{% endif %}<td>{{ fmt(p, key, money) }}</td></tr>
 {% endfor %}</table>
@@ -163,14 +164,15 @@ def render_html(sim: Simulation) -> str:
         value: int = getattr(outcome, key)
         return f"{value / 100:,.2f} {outcome.currency}" if money else f"{value:,}"
 
-    both = [o for o in (b, p) if o is not None]
+    both = [(f"baseline: {b.name}", b)] if b is not None else []
+    both.append((f"proposed: {p.name}" if b is not None else p.name, p))
     charts: dict[str, Any] = {
-        "rules": bar_chart("Points issued per rule", {o.name: o.per_rule for o in both}),
+        "rules": bar_chart("Points issued per rule", {n: o.per_rule for n, o in both}),
         "categories": bar_chart(
-            "Purchase points per category", {o.name: o.per_category for o in both}
+            "Purchase points per category", {n: o.per_category for n, o in both}
         ),
-        "tiers": bar_chart("Members per tier at the end", {o.name: o.tiers_after for o in both}),
-        "monthly": line_chart("Points issued per month", {o.name: o.monthly_issued for o in both}),
+        "tiers": bar_chart("Members per tier at the end", {n: o.tiers_after for n, o in both}),
+        "monthly": line_chart("Points issued per month", {n: o.monthly_issued for n, o in both}),
     }
     return env.from_string(TEMPLATE).render(sim=sim, p=p, b=b, rows=ROWS, fmt=fmt, charts=charts)
 
