@@ -85,15 +85,16 @@ def register(app: typer.Typer) -> None:
         table = Table(
             title=f"Plan for {report.day.isoformat()}" + (" (dry run)" if dry_run else "")
         )
-        for column in ("customer", "moment", "touch", "assignee", "when", "status", "why"):
-            table.add_column(column, overflow="fold")
+        for column in ("customer", "moment", "touch", "assignee", "when", "status"):
+            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=24)
+        table.add_column("why", overflow="fold", min_width=30)
         for line in report.lines:
             table.add_row(
                 f"{line.customer} (#{line.customer_id})",
                 line.moment,
                 line.touch or "—",
                 line.assignee or "—",
-                line.when or "—",
+                (line.when or "—")[:16],
                 line.status,
                 line.reasons,
             )

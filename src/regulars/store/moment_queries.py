@@ -162,7 +162,7 @@ def _anniversaries(conn: Connection, day: date, scope: Scope) -> list[Candidate]
                 scope.clause(),
             )
         )
-        label = f"{years} years"
+        label = f"{years} year" if years == 1 else f"{years} years"
         out.extend(
             Candidate(int(cid), MomentKind.anniversary, str(day.year), label, {"occasion": label})
             for (cid,) in rows

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:04:39.280429
+Create Date: 2026-11-26 06:20:29.650786
 """
 
 from collections.abc import Sequence
@@ -231,6 +231,18 @@ def upgrade() -> None:
         batch_op.create_index("ix_customers_email", ["email"], unique=False)
         batch_op.create_index("ix_customers_home_location_id", ["home_location_id"], unique=False)
         batch_op.create_index("ix_customers_household_id", ["household_id"], unique=False)
+        batch_op.create_index(
+            "ix_customers_lapsing",
+            [
+                "last_visit_at",
+                "purchase_count",
+                "last_purchase_at",
+                "created_at",
+                "home_location_id",
+                "status",
+            ],
+            unique=False,
+        )
         batch_op.create_index(
             "ix_customers_last_name_first_name", ["last_name", "first_name"], unique=False
         )
@@ -994,6 +1006,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_customers_owner_staff_id")
         batch_op.drop_index("ix_customers_last_visit_at")
         batch_op.drop_index("ix_customers_last_name_first_name")
+        batch_op.drop_index("ix_customers_lapsing")
         batch_op.drop_index("ix_customers_household_id")
         batch_op.drop_index("ix_customers_home_location_id")
         batch_op.drop_index("ix_customers_email")
