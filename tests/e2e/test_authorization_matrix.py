@@ -212,3 +212,40 @@ def test_nobody_at_one_location_reaches_a_customer_of_another_through_any_route(
         _assert_no_leak(client, answer, where)
         if "{customer_id}" in path:
             assert not 200 <= answer.status_code < 300, f"{where}: {answer.status_code}"
+
+
+@pytest.mark.parametrize("role", ["manager", "staff", "rep"])
+@pytest.mark.parametrize("via", ["api_key", "console"])
+def test_everyone_works_with_the_customers_of_their_own_location(
+    world: World,
+    client_for: ClientFor,
+    console_client_for: ClientFor,
+    role: str,
+    via: str,
+) -> None:
+    client = (
+        client_for(role, ["CAFE-LIS"])
+        if via == "api_key"
+        else console_client_for(role, ["CAFE-LIS"])
+    )
+    mine = world.mine
+    assert client.get(f"/api/v1/customers/{mine}").status_code == 200
+    assert client.get(f"/api/v1/customers/{mine}/timeline").status_code == 200
+    assert client.get("/api/v1/customers", params={"q": "alma"}).json()["items"][0]["id"] == mine
+    patched = client.patch(f"/api/v1/customers/{mine}", json={"city": "Lisbon"})
+    assert patched.status_code == 200
+    note = client.post(
+        "/api/v1/events",
+        json={
+            "type": "note",
+            "source": f"{via}-{role}",
+            "external_id": "n1",
+            "occurred_at": "2026-05-01T08:00:00+01:00",
+            "customer_id": mine,
+            "text": "likes the window seat",
+        },
+    )
+    assert note.status_code == 201, note.text
+    managing = role == "manager"
+    assert (client.get(f"/api/v1/customers/{mine}/export").status_code == 200) is managing
+    assert (client.get("/api/v1/audit").status_code == 200) is managing

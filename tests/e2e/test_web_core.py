@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -214,3 +215,19 @@ def test_html_in_an_error_is_escaped_on_console_pages(app: FastAPI) -> None:
         answer = client.get("/console/<script>alert(1)</script>", headers={"accept": "text/html"})
     assert answer.status_code in (303, 404)
     assert "<script>alert(1)</script>" not in answer.text
+
+
+def test_an_oversized_body_without_a_length_is_cut_off_while_streaming(
+    api_client: TestClient,
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"["
+        for _ in range(80):
+            yield b" " * 65536
+        yield b"]"
+
+    answer = api_client.post(
+        "/api/v1/events", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "too_large"
