@@ -212,3 +212,36 @@ def test_an_empty_scan_or_a_malformed_card_is_explained(counter: TestClient) -> 
     odd = scan(counter, "!!")
     assert odd.status_code == 422
     assert "card_number" in odd.text
+
+
+def test_consent_ticked_at_enrolment_is_recorded_as_given_at_the_counter(
+    runtime: Runtime, counter: TestClient
+) -> None:
+    ensure_location(runtime, "CAFE-LIS")
+    counter.post(
+        "/console/enrol",
+        data={
+            "csrf_token": csrf(counter),
+            "card_number": "RG-NEW-7",
+            "first_name": "Clara",
+            "email": "clara@example.com",
+            "consent": ["email"],
+        },
+    )
+    found = queries.search_customers(runtime.uow(), CLI, card_number="RG-NEW-7")
+    view = queries.customer_360(runtime.uow(), CLI, found[0].id)
+    assert [(c.channel, c.granted, c.source) for c in view.consents] == [("email", True, "counter")]
+
+
+def test_a_members_tier_is_shown_beside_the_name_at_the_counter(
+    runtime: Runtime, counter: TestClient
+) -> None:
+    from regulars.services import loyalty
+    from tests.loyalty_support import program_text
+
+    ensure_location(runtime, "CAFE-LIS")
+    loyalty.load_program_file(runtime.uow(), CLI, program_text("cafe"), now=runtime.now())
+    cid = enrol(runtime, card_number="RG-GOLD")
+    loyalty.enrol(runtime.uow(), CLI, cid, "cafe", now=runtime.now())
+    answer = scan(counter, "RG-GOLD")
+    assert re.search(r'Angela Moreira <span class="badge good">[^<]+</span>', answer.text)

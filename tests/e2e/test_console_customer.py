@@ -241,3 +241,14 @@ def test_the_stylesheet_is_served_and_unknown_files_are_not(counter: TestClient)
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
     assert counter.get("/console/static/..%2Fapp.py").status_code == 404
+
+
+def test_signing_out_from_the_console_ends_the_session(
+    runtime: Runtime, counter: TestClient
+) -> None:
+    cid = enrol(runtime, "CAFE-LIS")
+    out = counter.post("/logout", data=form(counter))
+    assert out.status_code == 303
+    again = counter.get(f"/console/customers/{cid}")
+    assert again.status_code == 303
+    assert again.headers["location"].startswith("/login")

@@ -23,6 +23,7 @@ from regulars.domain.errors import FieldProblem, InvalidInput, NotFound, Regular
 from regulars.services import accounts, checkin, notes, queries
 from regulars.services import customers as customer_service
 from regulars.services.locations import LocationSummary, list_locations
+from regulars.web.console import loyalty_view
 from regulars.web.console.rendering import page
 from regulars.web.deps import ConsoleSession, RuntimeDep, verify_csrf
 
@@ -59,7 +60,7 @@ def _render(
         "my_locations": places,
         "location": _where(places, location),
         "scan_key": _key(),
-        "visit": _counter(visit) if visit else None,
+        "visit": _counter(_with_tier(runtime, session, visit)) if visit else None,
         "problems": problems or [],
         "q": "",
         "results": [],
@@ -96,6 +97,13 @@ def _counter(view: dict[str, Any]) -> dict[str, Any]:
         {"text": news, "moment": None, "greeted": False} for news in view.get("tier_news") or []
     )
     return view | {"prompts": prompts}
+
+
+def _with_tier(
+    runtime: Runtime, session: accounts.StaffSession, view: dict[str, Any]
+) -> dict[str, Any]:
+    """Add the member's tier name, shown beside the name at the counter."""
+    return view | {"tier": loyalty_view.tier_name(runtime, session.actor, int(view["customer_id"]))}
 
 
 @router.get("/check-in", response_class=HTMLResponse)
@@ -284,8 +292,12 @@ def enrol(
     email: Annotated[str, Form(max_length=254)] = "",
     birthday: Annotated[str, Form(max_length=10)] = "",
     location: Annotated[str, Form(max_length=40)] = "",
+    consent: Annotated[list[str] | None, Form(max_length=10)] = None,
 ) -> HTMLResponse:
-    """Enrol someone new at the counter, then check them in straight away."""
+    """Enrol someone new at the counter, then check them in straight away.
+
+    Consent is asked there and then (ticked boxes), and recorded as given at the counter.
+    """
     places = list_locations(runtime.uow(readonly=True), session.actor)
     where = _where(places, location)
     data: dict[str, Any] = {
@@ -296,7 +308,10 @@ def enrol(
         "email": email or None,
         "birthday": birthday or None,
         "home_location": where or None,
-        "consents": [],
+        "consents": [
+            {"channel": channel, "granted": True, "at": runtime.now(), "source": "counter"}
+            for channel in sorted(set(consent or ()) & {"email", "sms", "phone", "post"})
+        ],
     }
     try:
         customer_id = customer_service.create_customer(

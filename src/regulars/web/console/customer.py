@@ -132,7 +132,6 @@ def customer_context(
                 "kind": a.kind,
                 "used_by": a.member_name or "",
                 "service_due_on": a.service_due_on,
-                "recalls": [],
             }
             for a in view.assets
         ],
