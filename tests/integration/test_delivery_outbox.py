@@ -526,7 +526,7 @@ def test_a_manager_can_send_a_dead_message_again_once_the_cause_is_fixed(
     for _ in range(POLICY.max_attempts):
         deliver(engine, email_channel(port), at)
         at += timedelta(days=1)
-    assert outbox_counts(UnitOfWork(engine)) == {"dead": 1}
+    assert outbox_counts(UnitOfWork(engine), CLI) == {"dead": 1}
     [dead] = list_messages(UnitOfWork(engine), CLI, status="dead")
     assert dead["key"] == "birthday:ana:2026" and "gave up" in dead["last_error"]
 

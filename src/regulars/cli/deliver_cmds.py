@@ -62,7 +62,7 @@ def outbox_list(
         rows = list_messages(rt.uow(readonly=True), CLI, status=status, limit=limit)
     except RegularsError as error:
         raise fail(str(error)) from error
-    counts = outbox_counts(rt.uow(readonly=True))
+    counts = outbox_counts(rt.uow(readonly=True), CLI)
     if as_json:
         console.print_json(json.dumps({"counts": counts, "messages": rows}, default=str))
         return

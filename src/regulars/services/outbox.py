@@ -704,12 +704,17 @@ def _log(
 REQUEUEABLE = ("failed", "dead")
 
 
-def outbox_counts(uow: UnitOfWork) -> dict[str, int]:
-    """How many messages are in each status."""
+def outbox_counts(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
+    """How many messages (to customers the actor may see) are in each status."""
+    require(actor, "customers:read")
+    query = (
+        select(outbox.c.status, func.count())
+        .join(customers, customers.c.id == outbox.c.customer_id)
+        .where(customers_in_scope(actor))
+        .group_by(outbox.c.status)
+    )
     with uow:
-        rows = uow.conn.execute(
-            select(outbox.c.status, func.count()).group_by(outbox.c.status)
-        ).all()
+        rows = uow.conn.execute(query).all()
     return {status: int(n) for status, n in rows}
 
 

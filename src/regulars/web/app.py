@@ -16,6 +16,7 @@ from regulars.web.api import audit as audit_api
 from regulars.web.api import customers as customers_api
 from regulars.web.api import events as events_api
 from regulars.web.api import loyalty as loyalty_api
+from regulars.web.api import outbox as outbox_api
 from regulars.web.api import planner as planner_api
 from regulars.web.api import privacy as privacy_api
 from regulars.web.api import unsubscribe as unsubscribe_api
@@ -63,6 +64,7 @@ def create_app(runtime: Runtime, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     app.include_router(loyalty_api.router)
     app.include_router(console.router)
     app.include_router(unsubscribe_api.router)
+    app.include_router(outbox_api.router)
     # -- end of area routers ----------------------------------------------------------
 
     return app
