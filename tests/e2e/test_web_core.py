@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -231,3 +232,25 @@ def test_an_oversized_body_without_a_length_is_cut_off_while_streaming(
     )
     assert answer.status_code == 413
     assert answer.json()["error"]["code"] == "too_large"
+
+
+def test_an_unexpected_fault_is_a_plain_500_that_gives_nothing_away(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    @app.get("/api/v1/test-fault")
+    def fault() -> None:
+        raise RuntimeError("secret connection string postgres://admin:hunter2@db")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/v1/test-fault")
+
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "error": {
+            "code": "internal",
+            "message": "something went wrong on our side; it has been logged",
+            "field": None,
+        }
+    }
+    assert "hunter2" not in answer.text
+    assert "hunter2" in caplog.text
