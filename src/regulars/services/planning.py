@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -28,7 +29,7 @@ from regulars.domain.capacity import Caller, Standing, allocate
 from regulars.domain.decisions import Choice, choose
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.domain.guards import Situation
-from regulars.domain.moments import MOMENTS, Candidate
+from regulars.domain.moments import MOMENTS, Candidate, MomentKind
 from regulars.domain.playbooks import Playbook, PlaybookBook, Purpose
 from regulars.domain.pressure import PROMOTIONAL, SentLately, apply_caps, merge_human
 from regulars.services.outbox import needed_context
@@ -44,6 +45,7 @@ from regulars.store.moment_queries import (
     decided,
     find_candidates,
     find_lapsing,
+    find_thresholded,
     gather_facts,
     location_zones,
 )
@@ -137,7 +139,13 @@ def plan_day(
             if wanted is None:
                 raise InvalidInput([FieldProblem("location", f"unknown location {location!r}")])
         planner = _Planner(conn, day=day, now=now, book=book, report=report)
-        planner.run(_scopes(book, zones, wanted), leap_rule)
+        scopes = _scopes(book, zones, wanted)
+        for playbook, scope in scopes:
+            for lid in scope.location_ids or ():
+                planner.by_location.setdefault(lid, playbook)
+            if scope.include_unplaced:
+                planner.by_location.setdefault(None, playbook)
+        planner.run(scopes, leap_rule)
         if dry_run:
             uow.rollback()
         else:
@@ -166,6 +174,16 @@ def _scopes(
     return out
 
 
+def _union(scopes: Iterable[Scope]) -> Scope:
+    """One scope covering several: the candidates are found once, for all playbooks."""
+    ids: set[int] = set()
+    unplaced = False
+    for scope in scopes:
+        ids.update(scope.location_ids or ())
+        unplaced = unplaced or scope.include_unplaced
+    return Scope(tuple(sorted(ids)), include_unplaced=unplaced)
+
+
 class _Planner:
     def __init__(
         self, conn: Connection, *, day: date, now: datetime, book: PlaybookBook, report: PlanReport
@@ -176,24 +194,26 @@ class _Planner:
         self.book = book
         self.report = report
         self.playbook_of: dict[int, Playbook] = {}
+        self.by_location: dict[int | None, Playbook] = {}
         self.situations: dict[int, Situation] = {}
 
     def run(self, scopes: list[tuple[Playbook, Scope]], leap_rule: str) -> None:
         candidates: dict[tuple[int, str, str], Candidate] = {}
+        if not scopes:
+            return
+        everyone = _union(scope for _, scope in scopes)
+        smallest = min(playbook.thresholds.large_purchase for playbook, _ in scopes)
+        found = find_candidates(
+            self.conn, day=self.day, scope=everyone, large_purchase=smallest, leap_rule=leap_rule
+        )
         for playbook, scope in scopes:
-            for candidate in find_candidates(
-                self.conn,
-                day=self.day,
-                scope=scope,
-                thresholds=playbook.thresholds,
-                leap_rule=leap_rule,
-            ):
-                candidates.setdefault(candidate.key, candidate)
-                self.playbook_of.setdefault(candidate.customer_id, playbook)
+            found += find_thresholded(
+                self.conn, day=self.day, scope=scope, thresholds=playbook.thresholds
+            )
         plans = [(playbook.thresholds, scope) for playbook, scope in scopes]
-        for candidate, index in find_lapsing(self.conn, day=self.day, plans=plans):
+        found += [c for c, _ in find_lapsing(self.conn, day=self.day, plans=plans)]
+        for candidate in found:
             candidates.setdefault(candidate.key, candidate)
-            self.playbook_of.setdefault(candidate.customer_id, scopes[index][0])
         if not candidates:
             return
         done = decided(self.conn, {k[0] for k in candidates}, self.day)
@@ -208,8 +228,14 @@ class _Planner:
         per_customer: dict[int, list[Choice]] = defaultdict(list)
         for candidate in sorted(fresh, key=lambda c: c.key):
             fact = facts.get(candidate.customer_id)
-            if fact is None:
+            book = self.by_location.get(fact.location_id) if fact is not None else None
+            if fact is None or book is None:
                 continue
+            if candidate.moment == MomentKind.large_purchase:
+                amount = candidate.facts.get("amount", 0)
+                if not isinstance(amount, int) or amount < book.thresholds.large_purchase:
+                    continue
+            self.playbook_of[candidate.customer_id] = book
             per_customer[candidate.customer_id].append(self._choose(candidate, fact, done))
         for choices in per_customer.values():
             merge_human(choices)

@@ -85,25 +85,33 @@ def find_candidates(
     *,
     day: date,
     scope: Scope,
-    thresholds: Thresholds,
+    large_purchase: int,
     leap_rule: str = "feb28",
 ) -> list[Candidate]:
-    """Every moment on ``day`` for customers in scope; events are those of the day before.
+    """The moments that need no playbook setting to be found, for every customer in scope.
 
-    Lapsing regulars are found for all scopes at once by ``find_lapsing`` (one pass).
+    Events are those of the day before. A large purchase is any purchase of at least
+    ``large_purchase`` (the smallest threshold of all playbooks; the planner applies each
+    customer's own). Complaints and service due depend on a playbook's thresholds
+    (``find_thresholded``); lapsing regulars are found in one pass (``find_lapsing``).
     """
     found: list[Candidate] = []
     found += _birthdays(conn, day, scope, leap_rule)
     found += _household_birthdays(conn, day, scope, leap_rule)
     found += _anniversaries(conn, day, scope)
-    found += _purchases(conn, day, scope, thresholds)
+    found += _purchases(conn, day, scope, large_purchase)
     found += _loyalty_events(conn, day, scope)
     found += _unhappy(conn, day, scope)
-    found += _complaints(conn, day, scope, thresholds)
     found += _recalls(conn, day, scope)
-    found += _service_due(conn, day, scope, thresholds)
     found += _custom_dates(conn, day, scope)
     return found
+
+
+def find_thresholded(
+    conn: Connection, *, day: date, scope: Scope, thresholds: Thresholds
+) -> list[Candidate]:
+    """Complaints open too long and assets due for service, by one playbook's thresholds."""
+    return _complaints(conn, day, scope, thresholds) + _service_due(conn, day, scope, thresholds)
 
 
 def _birthdays(conn: Connection, day: date, scope: Scope, rule: str) -> list[Candidate]:
@@ -195,7 +203,7 @@ def _events_in(
     )
 
 
-def _purchases(conn: Connection, day: date, scope: Scope, limits: Thresholds) -> list[Candidate]:
+def _purchases(conn: Connection, day: date, scope: Scope, large: int) -> list[Candidate]:
     start, end = _window(day)
     e, c = events.c, customers.c
     rows = conn.execute(
@@ -220,7 +228,7 @@ def _purchases(conn: Connection, day: date, scope: Scope, limits: Thresholds) ->
                     int(cid), MomentKind.purchase_milestone, str(count), f"purchase no. {count}"
                 )
             )
-        if total >= limits.large_purchase:
+        if total >= large:
             out.append(
                 Candidate(
                     int(cid),
