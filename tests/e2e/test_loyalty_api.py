@@ -151,3 +151,31 @@ def test_staff_goodwill_within_limit_is_instant_and_above_it_needs_a_manager(
     assert approved.json()["status"] == "approved"
     status = manager.get(f"/api/v1/customers/{cid}/loyalty").json()[0]
     assert status["available_points"] == 100 + 50 + 500
+
+
+def test_opting_in_choosing_a_double_day_and_the_census(
+    engine: Engine, now: datetime, api_client: TestClient
+) -> None:
+    cid = _member(engine, now)
+    factories.location(engine, now, "AUTO-MUC", timezone="Europe/Berlin")
+    load(engine, now, program_text("dealership"))
+
+    joined = api_client.post(
+        f"/api/v1/customers/{cid}/loyalty/enrolment", json={"program": "dealership"}
+    )
+    again = api_client.post(
+        f"/api/v1/customers/{cid}/loyalty/enrolment", json={"program": "dealership"}
+    )
+    day = {"program": "cafe", "day": "2026-05-20"}
+    chosen = api_client.put(f"/api/v1/customers/{cid}/loyalty/double-points-day", json=day)
+    twice = api_client.put(
+        f"/api/v1/customers/{cid}/loyalty/double-points-day", json=day | {"day": "2026-05-21"}
+    )
+    census = {row["program"]: row for row in api_client.get("/api/v1/loyalty/census").json()}
+
+    assert (joined.status_code, again.status_code) == (201, 200)
+    assert chosen.status_code == 204
+    assert twice.status_code == 409
+    assert census["cafe"]["enrolled"] == 1
+    assert census["dealership"]["enrolled"] == 1
+    assert census["cafe"]["liability"] == 1000

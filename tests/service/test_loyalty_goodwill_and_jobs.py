@@ -203,3 +203,41 @@ def test_grace_keeps_the_tier_once_when_the_member_fell_just_short(
     # 1 400.00 paid is within 15 % of Silver's 1 500.00, so grace.
     assert outcome["dealership"]["grace"] == 1
     assert [e["change"] for e in _timeline(engine, "tier")][-1] == "grace"
+
+
+def test_a_tier_earned_in_a_calendar_year_is_kept_through_the_next(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, LIS)
+    load(
+        engine,
+        now,
+        program_text(
+            "cafe",
+            **{
+                "  window: rolling": "  window: calendar_year",
+                "  cap_per_day: 200": "  cap_per_day: 100000",
+                "  grace_percent: 10": "  grace_percent: 0",
+            },
+        ),
+    )
+    cid = factories.customer(engine, now)
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "big",
+            customer_id=cid,
+            location=LIS,
+            lines=[{"sku": "machine", "category": "equipment", "unit_price": 25000}],
+        ),
+    )
+
+    def tier_on(day: str) -> str:
+        at = datetime.fromisoformat(day)
+        review_tiers(UnitOfWork(engine), CLI, now=at)
+        return loyalty.member_status(UnitOfWork(engine), CLI, cid, now=at)[0]["tier"]["code"]
+
+    assert tier_on("2027-02-01T03:00:00+00:00") == "gold"
+    assert tier_on("2027-12-01T03:00:00+00:00") == "gold"
+    assert tier_on("2028-01-15T03:00:00+00:00") == "member"

@@ -380,10 +380,14 @@ class _Replay:
             next_month = (year + 1) * 100 + 1 if mon == 12 else reviewed + 1
             day = date(next_month // 100, next_month % 100, 1)
             first, last = window_months(self.program, day)
+            calendar_year = self.program.tiers.window == "calendar_year"
             for m in self.members.values():
                 if m.start_tier is None:
                     continue
                 amount = sum(v for k, v in m.months.items() if first <= k <= last)
+                if calendar_year:  # a tier earned last year is kept through this one
+                    before = sum(v for k, v in m.months.items() if first - 100 <= k < first)
+                    amount = max(amount, before)
                 outcome = review(self.program, m.tier, amount, m.grace)
                 m.tier, m.grace = outcome.tier, outcome.reviews_since_grace
             self.last_review_month = next_month

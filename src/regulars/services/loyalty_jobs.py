@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, case, func, select, update
 
 from regulars.domain.access import Actor
 from regulars.domain.ledger import add_months
@@ -199,15 +199,30 @@ def _review_program(
     q = loyalty_qualifying.c
     m = loyalty_members.c
     column = q.points if program.tiers.qualify_on == "points" else q.spend
-    amounts = dict(
-        conn.execute(
-            select(q.member_id, func.sum(column))
+    if program.tiers.window == "calendar_year":
+        # A tier earned in a calendar year is kept through the next one: the review counts
+        # the better of last year and this year so far.
+        last_year = first - 100
+        rows = conn.execute(
+            select(
+                q.member_id,
+                func.sum(case((q.month >= first, column), else_=0)),
+                func.sum(case((q.month < first, column), else_=0)),
+            )
             .select_from(loyalty_qualifying.join(loyalty_members, m.id == q.member_id))
-            .where(m.program == lp.code, q.month >= first, q.month <= last)
+            .where(m.program == lp.code, q.month >= last_year, q.month <= last)
             .group_by(q.member_id)
         )
-        .all()
-    )
+        amounts = {mid: max(int(now_ or 0), int(before or 0)) for mid, now_, before in rows}
+    else:
+        amounts = dict(
+            conn.execute(
+                select(q.member_id, func.sum(column))
+                .select_from(loyalty_qualifying.join(loyalty_members, m.id == q.member_id))
+                .where(m.program == lp.code, q.month >= first, q.month <= last)
+                .group_by(q.member_id)
+            ).all()
+        )
     due_ids = list(
         conn.scalars(
             select(m.id).where(

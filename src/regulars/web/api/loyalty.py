@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from regulars.services import goodwill, loyalty, redeem
@@ -120,6 +121,31 @@ class GoodwillOut(BaseModel):
     limit: int | None = Field(default=None, description="The caller's limit; null: none.")
 
 
+class EnrolIn(_In):
+    program: Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class DoubleDayIn(_In):
+    program: Annotated[str, Field(min_length=1, max_length=60)]
+    day: date
+
+
+class CensusOut(BaseModel):
+    """Enrolled versus active members of a program, its tier mix and what it owes."""
+
+    program: str
+    name: str
+    enrolled: int
+    active: int
+    active_days: int
+    active_share_percent: int
+    tiers: dict[str, int]
+    available_points: int
+    pending_points: int
+    liability: int = Field(description="Money value of all points not yet spent, minor units.")
+    currency: str
+
+
 class DecisionIn(_In):
     note: Annotated[str, Field(max_length=500)] = ""
 
@@ -131,6 +157,49 @@ class DecisionIn(_In):
 )
 def loyalty_status(customer_id: CustomerId, actor: ActorDep, runtime: RuntimeDep) -> Any:
     return loyalty.member_status(runtime.uow(readonly=True), actor, customer_id, now=runtime.now())
+
+
+@router.post(
+    "/customers/{customer_id}/loyalty/enrolment",
+    summary="Opt a customer in to a program",
+    responses={200: {"description": "Already a member."}, 201: {"description": "Enrolled."}},
+)
+def enrol(
+    customer_id: CustomerId,
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    body: Annotated[EnrolIn, Body()],
+) -> Any:
+    fresh = loyalty.enrol(runtime.uow(), actor, customer_id, body.program, now=runtime.now())
+    return JSONResponse(
+        {"program": body.program, "enrolled": True}, status_code=201 if fresh else 200
+    )
+
+
+@router.put(
+    "/customers/{customer_id}/loyalty/double-points-day",
+    status_code=204,
+    summary="The member picks their double-points day (once per period)",
+)
+def double_points_day(
+    customer_id: CustomerId,
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    body: Annotated[DoubleDayIn, Body()],
+) -> Response:
+    loyalty.choose_double_points_day(
+        runtime.uow(), actor, customer_id, body.program, body.day, now=runtime.now()
+    )
+    return Response(status_code=204)
+
+
+@router.get(
+    "/loyalty/census",
+    response_model=list[CensusOut],
+    summary="Enrolled vs active members, tier mix and liability per program",
+)
+def census(actor: ActorDep, runtime: RuntimeDep) -> Any:
+    return loyalty.census(runtime.uow(readonly=True), actor, now=runtime.now())
 
 
 @router.get("/rewards", response_model=list[RewardOut], summary="The rewards catalogue")
