@@ -6,6 +6,8 @@ that nobody can probe which ids exist at another location.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import ColumnElement, Connection, select, true
 
 from regulars.domain.access import Actor, can_see_location, may
@@ -26,6 +28,22 @@ def access_customer(conn: Connection, actor: Actor, customer_id: int) -> int:
     return row.home_location_id  # type: ignore[no-any-return]
 
 
+def unreachable_customers(conn: Connection, actor: Actor, customer_ids: Iterable[int]) -> set[int]:
+    """Which of these (existing) customers live outside the actor's locations, set-based."""
+    if actor.locations is None:
+        return set()
+    wanted = sorted(set(customer_ids))
+    out: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        for cid, home in conn.execute(
+            select(customers.c.id, customers.c.home_location_id).where(customers.c.id.in_(part))
+        ):
+            if not can_see_location(actor, home):
+                out.add(int(cid))
+    return out
+
+
 def customers_in_scope(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause limiting a customer query to what the actor may see."""
     if actor.locations is None:
@@ -37,6 +55,11 @@ def require(actor: Actor, permission: str) -> None:
     """Stop an actor (typically an API key) that lacks a permission."""
     if not may(actor, permission):
         raise Forbidden(f"this key lacks the {permission!r} permission")
+
+
+def reaches_location(actor: Actor, location_id: int | None) -> bool:
+    """Whether the actor may act at a location (the non-raising twin of require_location)."""
+    return can_see_location(actor, location_id)
 
 
 def require_location(actor: Actor, location_id: int | None) -> None:

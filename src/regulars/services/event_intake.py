@@ -12,14 +12,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from regulars.domain.access import Actor, can_see_location
+from regulars.domain.access import Actor
 from regulars.domain.errors import FieldProblem, InvalidInput
-from regulars.services.access import require
+from regulars.services.access import reaches_location, require, unreachable_customers
 from regulars.services.ingest import IngestReport, ItemResult, append_events
 from regulars.store import audit, lookups
-from regulars.store.tables import customers
 from regulars.store.uow import UnitOfWork
 
 MAX_BATCH = 1000
@@ -77,36 +76,32 @@ def _out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[
     ]
     by_id = lookups.customers_by_id(conn, ids)
     by_card = lookups.customers_by_card(conn, cards)
-    homes = _home_locations(conn, [r.id for r in (*by_id.values(), *by_card.values())])
+    outside = unreachable_customers(
+        conn, actor, [r.id for r in (*by_id.values(), *by_card.values())]
+    )
     places = lookups.location_ids(conn)
     refused: dict[int, FieldProblem] = {}
     for index, item in dicts:
         cid, card, where = item.get("customer_id"), item.get("card_number"), item.get("location")
         if isinstance(cid, int) and cid in by_id:
-            if not can_see_location(actor, homes.get(by_id[cid].id)):
+            if by_id[cid].id in outside:
                 refused[index] = FieldProblem("customer_id", "no such customer")
                 continue
         elif isinstance(card, str):
             ref = by_card.get(card.replace(" ", "").upper())
-            if ref is not None and not can_see_location(actor, homes.get(ref.id)):
+            if ref is not None and ref.id in outside:
                 refused[index] = FieldProblem("card_number", "no customer has this card")
                 continue
         elif cid is None and card is None and item.get("type") == "recall":
             refused[index] = FieldProblem("type", "only the whole business can record a recall")
             continue
-        if isinstance(where, str) and where in places and places[where] not in actor.locations:
+        if (
+            isinstance(where, str)
+            and where in places
+            and not reaches_location(actor, places[where])
+        ):
             refused[index] = FieldProblem("location", "this location is not yours")
     return refused
-
-
-def _home_locations(conn: Connection, ids: Sequence[int]) -> dict[int, int | None]:
-    homes: dict[int, int | None] = {}
-    for part in lookups.chunked(sorted(set(ids))):
-        for cid, home in conn.execute(
-            select(customers.c.id, customers.c.home_location_id).where(customers.c.id.in_(part))
-        ):
-            homes[int(cid)] = home
-    return homes
 
 
 __all__ = ["MAX_BATCH", "record_events"]
