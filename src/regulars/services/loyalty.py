@@ -542,15 +542,19 @@ def _purchase_lots(
             )
             out[int(eid)] = lot
     if out:
-        ids = sorted(lot.id for lot in out.values())
+        # Earlier reversals of these lots, found through their members (returns are rare, so
+        # the ledger carries no index on lot_id to slow every earn down).
+        wanted_lots = {lot.id for lot in out.values()}
+        member_ids = sorted({lot.member.id for lot in out.values()})
         back: dict[int, int] = {}
-        for part in chunked(ids):
+        for part in chunked(member_ids):
             for lot_id, total in conn.execute(
                 select(c.lot_id, func.sum(c.basis))
-                .where(c.kind == "reverse", c.lot_id.in_(part))
+                .where(c.member_id.in_(part), c.kind == "reverse")
                 .group_by(c.lot_id)
             ):
-                back[int(lot_id)] = int(total or 0)
+                if lot_id in wanted_lots:
+                    back[int(lot_id)] = int(total or 0)
         for lot in out.values():
             lot.reversed_basis = back.get(lot.id, 0)
         book.lots.extend(out.values())

@@ -98,7 +98,6 @@ loyalty_ledger = Table(
     CheckConstraint("lot_remaining is null or lot_remaining >= 0", name="lot_not_negative"),
     Index("ix_loyalty_ledger_member_id_kind", "member_id", "kind"),
     Index("ix_loyalty_ledger_event_id", "event_id"),
-    Index("ix_loyalty_ledger_lot_id", "lot_id"),
     Index("ix_loyalty_ledger_matured_matures_at", "matured", "matures_at"),
     Index("ix_loyalty_ledger_expires_at", "expires_at"),
 )

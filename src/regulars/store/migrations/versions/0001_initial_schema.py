@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:20:29.650786
+Create Date: 2026-11-26 06:26:03.237791
 """
 
 from collections.abc import Sequence
@@ -762,7 +762,6 @@ def upgrade() -> None:
     with op.batch_alter_table("loyalty_ledger", schema=None) as batch_op:
         batch_op.create_index("ix_loyalty_ledger_event_id", ["event_id"], unique=False)
         batch_op.create_index("ix_loyalty_ledger_expires_at", ["expires_at"], unique=False)
-        batch_op.create_index("ix_loyalty_ledger_lot_id", ["lot_id"], unique=False)
         batch_op.create_index(
             "ix_loyalty_ledger_matured_matures_at", ["matured", "matures_at"], unique=False
         )
@@ -946,7 +945,6 @@ def downgrade() -> None:
     with op.batch_alter_table("loyalty_ledger", schema=None) as batch_op:
         batch_op.drop_index("ix_loyalty_ledger_member_id_kind")
         batch_op.drop_index("ix_loyalty_ledger_matured_matures_at")
-        batch_op.drop_index("ix_loyalty_ledger_lot_id")
         batch_op.drop_index("ix_loyalty_ledger_expires_at")
         batch_op.drop_index("ix_loyalty_ledger_event_id")
 
