@@ -255,3 +255,22 @@ def test_an_unknown_location_is_refused_by_name(engine: Engine) -> None:
     with pytest.raises(InvalidInput) as bad:
         plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX, location="NOWHERE")
     assert bad.value.problems[0].field == "location"
+
+
+def test_counter_prompts_expire_once_their_days_have_passed(engine: Engine) -> None:
+    factories.location(engine, SIX, code="CAFE-LIS", kind="cafe")
+    factories.customer(
+        engine, SIX, first_name="Rosa", birthday="1980-05-01", home_location="CAFE-LIS"
+    )
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    assert [(t.kind, t.status) for t in _tasks(engine)] == [("in_person", "open")]
+
+    week_later = plan_day(
+        UnitOfWork(engine), day=FRIDAY + timedelta(days=6), now=SIX + timedelta(days=6)
+    )
+    later = plan_day(
+        UnitOfWork(engine), day=FRIDAY + timedelta(days=7), now=SIX + timedelta(days=7)
+    )
+
+    assert (week_later.expired, later.expired) == (0, 1)
+    assert [t.status for t in _tasks(engine)] == ["expired"]

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select, text, update
 
 from regulars.domain.capacity import Caller, Standing, allocate
 from regulars.domain.decisions import Choice, choose
@@ -92,6 +92,7 @@ class PlanReport:
     already_decided: int = 0
     tasks: int = 0
     messages: int = 0
+    expired: int = 0
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
@@ -108,6 +109,7 @@ class PlanReport:
             "already_decided": self.already_decided,
             "tasks": self.tasks,
             "messages": self.messages,
+            "expired_prompts": self.expired,
         }
 
 
@@ -146,6 +148,7 @@ def plan_day(
             if scope.include_unplaced:
                 planner.by_location.setdefault(None, playbook)
         planner.run(scopes, leap_rule)
+        report.expired = _expire_prompts(conn, day, now)
         if dry_run:
             uow.rollback()
         else:
@@ -172,6 +175,17 @@ def _scopes(
     if wanted is None and default is not None and id(default) not in by_playbook:
         out.append((default, Scope((), include_unplaced=True)))
     return out
+
+
+def _expire_prompts(conn: Connection, day: date, now: datetime) -> int:
+    """Counter prompts whose days have passed are closed as expired, not left in the queue."""
+    t = staff_tasks.c
+    result = conn.execute(
+        update(staff_tasks)
+        .where(t.kind == "in_person", t.status == "open", t.valid_until < day)
+        .values(status="expired", closed_at=now)
+    )
+    return int(result.rowcount or 0)
 
 
 def _union(scopes: Iterable[Scope]) -> Scope:
