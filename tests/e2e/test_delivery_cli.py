@@ -16,9 +16,8 @@ import pytest
 
 from regulars.bootstrap import build
 from regulars.config import Settings
-from regulars.services.outbox import enqueue_message
-from regulars.store.uow import UnitOfWork
 from tests import factories
+from tests.delivery_data import email_member, member_with_message, queue_tier_up
 from tests.delivery_servers import free_port, smtp_server
 
 REGULARS = str(Path(sys.executable).parent / "regulars")
@@ -33,26 +32,7 @@ def test_deliver_once_sends_what_is_due_and_reports_json(tmp_path: Path) -> None
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = build(Settings(database_url=url)).engine
     factories.location(engine, AT)
-    ana = factories.customer(
-        engine,
-        AT,
-        email="ana@example.com",
-        home_location="CAFE-LIS",
-        consents=[{"channel": "email", "granted": True, "at": "2026-01-01T00:00:00+00:00"}],
-    )
-    with UnitOfWork(engine) as uow:
-        enqueue_message(
-            uow.conn,
-            key="tier:ana",
-            customer_id=ana,
-            channel="email",
-            moment="tier_up",
-            template="tier_up",
-            context={"tier": "Gold"},
-            send_after=AT,
-            decision_id=None,
-        )
-        uow.commit()
+    member_with_message(engine, AT)
     with smtp_server() as (sink, port):
         done = subprocess.run(
             [REGULARS, "deliver", "--once", "--json", "--now", AT.isoformat()],
@@ -122,13 +102,7 @@ def test_a_running_worker_picks_up_new_messages_and_stops_cleanly_on_sigterm(
     url = f"sqlite:///{tmp_path / 'loop.db'}"
     engine = build(Settings(database_url=url)).engine
     factories.location(engine, AT)
-    ana = factories.customer(
-        engine,
-        AT,
-        email="ana@example.com",
-        home_location="CAFE-LIS",
-        consents=[{"channel": "email", "granted": True, "at": "2026-01-01T00:00:00+00:00"}],
-    )
+    ana = email_member(engine, AT)
     log_path = tmp_path / "worker.log"
     with smtp_server() as (sink, port):
         with log_path.open("wb") as log:
@@ -141,19 +115,8 @@ def test_a_running_worker_picks_up_new_messages_and_stops_cleanly_on_sigterm(
             )
         try:
             time.sleep(1)  # the worker is idle, looking every 0.3 s
-            with UnitOfWork(engine) as uow:
-                enqueue_message(
-                    uow.conn,
-                    key="tier:ana",
-                    customer_id=ana,
-                    channel="email",
-                    moment="tier_up",
-                    template="tier_up",
-                    context={"tier": "Gold"},
-                    send_after=AT,
-                    decision_id=None,
-                )
-                uow.commit()
+            with engine.begin() as conn:
+                queue_tier_up(conn, ana, AT, "tier:ana")
             deadline = time.monotonic() + 30
             while not sink.received and time.monotonic() < deadline:
                 time.sleep(0.1)
@@ -169,26 +132,7 @@ def test_outbox_list_shows_failures_and_retry_queues_them_again(tmp_path: Path) 
     url = f"sqlite:///{tmp_path / 'ops.db'}"
     engine = build(Settings(database_url=url)).engine
     factories.location(engine, AT)
-    ana = factories.customer(
-        engine,
-        AT,
-        email="ana@example.com",
-        home_location="CAFE-LIS",
-        consents=[{"channel": "email", "granted": True, "at": "2026-01-01T00:00:00+00:00"}],
-    )
-    with UnitOfWork(engine) as uow:
-        enqueue_message(
-            uow.conn,
-            key="tier:ana",
-            customer_id=ana,
-            channel="email",
-            moment="tier_up",
-            template="tier_up",
-            context={"tier": "Gold"},
-            send_after=AT,
-            decision_id=None,
-        )
-        uow.commit()
+    member_with_message(engine, AT)
     env = _env(url, REGULARS_SMTP_PORT=str(free_port()), REGULARS_OUTBOX_MAX_ATTEMPTS="1")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

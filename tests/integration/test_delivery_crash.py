@@ -21,14 +21,13 @@ from sqlalchemy import Engine, func, select
 from regulars.bootstrap import build
 from regulars.channels.base import idempotency_key_for
 from regulars.config import Settings
-from regulars.services.outbox import enqueue_message
 from regulars.store.outbox_tables import outbox, outbox_attempts
 from regulars.store.tables import events
 from tests import factories
+from tests.delivery_data import email_member, queue_tier_up
 from tests.delivery_servers import SmtpSink, smtp_server
 
 START = datetime.fromisoformat("2026-05-01T10:00:00+00:00")
-CONSENT = [{"channel": "email", "granted": True, "at": "2026-01-01T00:00:00+00:00"}]
 REGULARS = str(Path(sys.executable).parent / "regulars")
 
 
@@ -39,27 +38,9 @@ def _business(tmp_path: Path, customers: int) -> tuple[Engine, str, list[str]]:
     factories.location(engine, START, name="Café Lisboa")
     keys = []
     for n in range(customers):
-        cid = factories.customer(
-            engine,
-            START,
-            first_name=f"Member{n}",
-            email=f"m{n}@example.com",
-            home_location="CAFE-LIS",
-            consents=CONSENT,
-        )
-        key = f"tier_up:{cid}:2026-05-01"
+        cid = email_member(engine, START, email=f"m{n}@example.com", first_name=f"Member{n}")
         with engine.begin() as conn:
-            enqueue_message(
-                conn,
-                key=key,
-                customer_id=cid,
-                channel="email",
-                moment="tier_up",
-                template="tier_up",
-                context={"tier": "Gold"},
-                send_after=START,
-                decision_id=None,
-            )
+            key = queue_tier_up(conn, cid, START)
         keys.append(key)
     return engine, url, keys
 

@@ -104,6 +104,28 @@ def deliver(
     return deliver_outbox(UnitOfWork(engine), channels, now=at, worker_id=worker, policy=POLICY)
 
 
+def queue_points_sms(engine: Engine, customer_id: int, at: datetime) -> None:
+    queue(
+        engine,
+        customer_id,
+        key="points:ana",
+        at=at,
+        moment="points_expiring",
+        template="points_expiring",
+        channel="sms",
+        context={"points": 120, "expires_on": "2026-06-01"},
+    )
+
+
+def deliver_every_day_until_out_of_attempts(engine: Engine, port: int, start: datetime) -> datetime:
+    """Run the worker once a day, as many days as there are attempts; returns the next day."""
+    at = start
+    for _ in range(POLICY.max_attempts):
+        deliver(engine, email_channel(port), at)
+        at += timedelta(days=1)
+    return at
+
+
 def row(engine: Engine, key: str) -> Any:
     with engine.connect() as conn:
         return conn.execute(select(outbox).where(outbox.c.key == key)).mappings().one()
@@ -232,10 +254,7 @@ def test_after_the_last_attempt_a_message_goes_to_the_dead_letters(
     sink.scripts["ana@example.com"] = ["451"] * 5
     ana = member(engine, now)
     queue(engine, ana, key="birthday:ana:2026", at=now)
-    at = now
-    for _ in range(POLICY.max_attempts):
-        deliver(engine, email_channel(port), at)
-        at += timedelta(days=1)
+    at = deliver_every_day_until_out_of_attempts(engine, port, now)
     assert deliver(engine, email_channel(port), at + timedelta(days=30)).claimed == 0
     stored = row(engine, "birthday:ana:2026")
     assert stored["status"] == "dead" and stored["attempts"] == POLICY.max_attempts
@@ -412,16 +431,7 @@ def test_an_sms_and_a_signed_webhook_go_out_through_real_http(
     engine: Engine, now: datetime, shop: int
 ) -> None:
     ana = member(engine, now, phone="+351 912 345 678")
-    queue(
-        engine,
-        ana,
-        key="points:ana",
-        at=now,
-        moment="points_expiring",
-        template="points_expiring",
-        channel="sms",
-        context={"points": 120, "expires_on": "2026-06-01"},
-    )
+    queue_points_sms(engine, ana, now)
     queue(
         engine,
         ana,
@@ -455,16 +465,7 @@ def test_a_channel_that_is_not_configured_fails_the_message_with_a_reason(
     engine: Engine, now: datetime, shop: int
 ) -> None:
     ana = member(engine, now, phone="+351912345678")
-    queue(
-        engine,
-        ana,
-        key="points:ana",
-        at=now,
-        moment="points_expiring",
-        template="points_expiring",
-        channel="sms",
-        context={"points": 120, "expires_on": "2026-06-01"},
-    )
+    queue_points_sms(engine, ana, now)
     assert deliver(engine, {}, now).failed == 1
     assert row(engine, "points:ana")["last_error"] == "no sms channel is configured"
 
@@ -522,10 +523,7 @@ def test_a_manager_can_send_a_dead_message_again_once_the_cause_is_fixed(
     sink.scripts["ana@example.com"] = ["451"] * POLICY.max_attempts
     ana = member(engine, now)
     queue(engine, ana, key="birthday:ana:2026", at=now)
-    at = now
-    for _ in range(POLICY.max_attempts):
-        deliver(engine, email_channel(port), at)
-        at += timedelta(days=1)
+    at = deliver_every_day_until_out_of_attempts(engine, port, now)
     assert outbox_counts(UnitOfWork(engine), CLI) == {"dead": 1}
     [dead] = list_messages(UnitOfWork(engine), CLI, status="dead")
     assert dead["key"] == "birthday:ana:2026" and "gave up" in dead["last_error"]

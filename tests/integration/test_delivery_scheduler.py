@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine, func, select
 
 from regulars.channels.fake import FakeChannel
-from regulars.services.outbox import enqueue_message
 from regulars.services.scheduler import (
     DuePlan,
     PlanRun,
@@ -20,6 +19,7 @@ from regulars.services.scheduler import (
 from regulars.store.outbox_tables import scheduler_runs
 from regulars.store.uow import UnitOfWork
 from tests import factories
+from tests.delivery_data import member_with_message
 
 # 05:30 UTC on 1 May: 06:30 in Lisbon (plan hour 6 has struck), 01:30 in New York (not yet).
 MORNING = datetime.fromisoformat("2026-05-01T05:30:00+00:00")
@@ -105,26 +105,7 @@ def test_several_schedulers_at_once_plan_each_location_day_exactly_once(
 
 def test_one_tick_plans_the_day_and_then_sends_what_is_due(engine: Engine, now: datetime) -> None:
     factories.location(engine, now)
-    ana = factories.customer(
-        engine,
-        now,
-        email="ana@example.com",
-        home_location="CAFE-LIS",
-        consents=[{"channel": "email", "granted": True, "at": "2026-01-01T00:00:00+00:00"}],
-    )
-    with UnitOfWork(engine) as uow:
-        enqueue_message(
-            uow.conn,
-            key="tier:ana",
-            customer_id=ana,
-            channel="email",
-            moment="tier_up",
-            template="tier_up",
-            context={"tier": "Gold"},
-            send_after=MORNING,
-            decision_id=None,
-        )
-        uow.commit()
+    member_with_message(engine, MORNING)
     email = FakeChannel("email")
     scheduler = Scheduler(
         lambda: UnitOfWork(engine), {"email": email}, clock=lambda: MORNING, worker_id="serve"

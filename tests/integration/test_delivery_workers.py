@@ -22,10 +22,10 @@ from sqlalchemy.engine import make_url
 from regulars.bootstrap import build
 from regulars.channels.base import idempotency_key_for
 from regulars.config import Settings
-from regulars.services.outbox import enqueue_message
 from regulars.store.outbox_tables import outbox, outbox_attempts
 from regulars.store.tables import consents, customers
 from tests import factories
+from tests.delivery_data import queue_tier_up
 from tests.delivery_servers import smtp_server
 
 START = datetime.fromisoformat("2026-05-01T10:00:00+00:00")
@@ -76,18 +76,7 @@ def test_four_workers_on_postgres_deliver_every_key_exactly_once(
                     customer_id=cid, channel="email", granted=True, at=START, source="form"
                 )
             )
-            key = f"tier_up:{cid}:2026-05-01"
-            enqueue_message(
-                conn,
-                key=key,
-                customer_id=cid,
-                channel="email",
-                moment="tier_up",
-                template="tier_up",
-                context={"tier": "Gold"},
-                send_after=START,
-                decision_id=None,
-            )
+            key = queue_tier_up(conn, cid, START)
             keys.append(key)
 
     with smtp_server() as (sink, port):

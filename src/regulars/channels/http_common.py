@@ -6,6 +6,25 @@ import httpx
 
 from regulars.channels.base import SendResult
 
+
+class HttpChannelBase:
+    """One keep-alive HTTP client per channel, opened on first use and closed per pass."""
+
+    timeout_s: float
+    transport: httpx.BaseTransport | None
+    _client: httpx.Client | None = None
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.timeout_s, transport=self.transport)
+        return self._client
+
+
 #: Statuses worth retrying: the receiver is overloaded, rate-limiting, or timed out.
 RETRYABLE = frozenset({408, 409, 425, 429})
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from regulars.channels.base import ChannelName, Message, SendResult
-from regulars.channels.http_common import post
+from regulars.channels.http_common import HttpChannelBase, post
 from regulars.domain.customers import normalise_phone
 
 #: An SMS longer than this (ten concatenated parts) is refused rather than cut.
@@ -28,13 +28,13 @@ class SmsSettings:
     timeout_s: float = 10.0
 
 
-class SmsHttpChannel:
+class SmsHttpChannel(HttpChannelBase):
     name: ChannelName = "sms"
 
     def __init__(self, settings: SmsSettings, *, transport: httpx.BaseTransport | None = None):
         self.settings = settings
         self.transport = transport
-        self._client: httpx.Client | None = None
+        self.timeout_s = settings.timeout_s
 
     def address_problem(self, address: str | None) -> str | None:
         if not address:
@@ -71,16 +71,6 @@ class SmsHttpChannel:
             json=self.body(message),
             headers=headers,
         )
-
-    def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
-
-    def _http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.settings.timeout_s, transport=self.transport)
-        return self._client
 
 
 __all__ = ["MAX_SMS_CHARS", "SmsHttpChannel", "SmsSettings"]

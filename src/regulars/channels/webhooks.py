@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 
 from regulars.channels.base import ChannelName, Message, SendResult
-from regulars.channels.http_common import post
+from regulars.channels.http_common import HttpChannelBase, post
 
 SIGNATURE_HEADER = "X-Regulars-Signature"
 
@@ -50,7 +50,7 @@ def verify_signature(
     return hmac.compare_digest(expected, parts.get("v1", ""))
 
 
-class WebhookChannel:
+class WebhookChannel(HttpChannelBase):
     name: ChannelName = "webhook"
 
     def __init__(
@@ -58,7 +58,7 @@ class WebhookChannel:
     ) -> None:
         self.settings = settings
         self.transport = transport
-        self._client: httpx.Client | None = None
+        self.timeout_s = settings.timeout_s
 
     def address_problem(self, address: str | None) -> str | None:
         """A webhook goes to the configured URL, whatever the customer's details."""
@@ -80,16 +80,6 @@ class WebhookChannel:
         return post(
             self._http(), self.settings.url, "the webhook receiver", content=body, headers=headers
         )
-
-    def close(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
-
-    def _http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.settings.timeout_s, transport=self.transport)
-        return self._client
 
 
 __all__ = ["SIGNATURE_HEADER", "WebhookChannel", "WebhookSettings", "sign", "verify_signature"]

@@ -367,42 +367,32 @@ def _prepare(
             )
             uow.commit()
             return None
-        action, reason = verdict.action, verdict.reason
-        if action == "defer":
-            until = verdict.until
-            if until is None or until <= at:
-                until = at + timedelta(seconds=policy.defer_fallback_s)
+        if verdict.action != "send":
+            # Deferred rows wait for the guard's time (quiet hours end); suppressed ones stop.
+            values: dict[str, Any] = {"status": "suppressed"}
+            if verdict.action == "defer":
+                until = verdict.until
+                if until is None or until <= at:
+                    until = at + timedelta(seconds=policy.defer_fallback_s)
+                values = {"status": "deferred", "next_attempt_at": until}
+            reason = verdict.reason or verdict.action
             conn.execute(
                 update(outbox)
                 .where(mine)
                 .values(
-                    status="deferred",
-                    next_attempt_at=until,
+                    **values,
                     reason=reason[:500],
                     claimed_by=None,
                     claimed_until=None,
                     updated_at=at,
                 )
             )
-            _log(conn, row["id"], row["attempts"], at, worker_id, "deferred", reason)
+            _log(conn, row["id"], row["attempts"], at, worker_id, values["status"], reason)
             uow.commit()
-            report.deferred += 1
-            return None
-        if action != "send":
-            conn.execute(
-                update(outbox)
-                .where(mine)
-                .values(
-                    status="suppressed",
-                    reason=reason[:500] or action,
-                    claimed_by=None,
-                    claimed_until=None,
-                    updated_at=at,
-                )
-            )
-            _log(conn, row["id"], row["attempts"], at, worker_id, "suppressed", reason)
-            uow.commit()
-            report.suppressed += 1
+            if values["status"] == "deferred":
+                report.deferred += 1
+            else:
+                report.suppressed += 1
             return None
         attempt = int(row["attempts"]) + 1
         channel = channels.get(row["channel"])
