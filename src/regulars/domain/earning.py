@@ -50,6 +50,7 @@ class Earned:
     bonus_points: int  # reversed only when the whole purchase comes back
     basis: int  # weighted eligible net (minor units × percent) the line points were earned on
     rules: dict[str, int] = field(default_factory=dict)
+    spend: int = 0  # eligible net paid, minor units (what tiers on spend count)
 
     @property
     def points(self) -> int:
@@ -128,8 +129,9 @@ def earn_purchase(
         eligible += net
         weighted += net * (100 if partner else percent.get(category, 100))
     rules: dict[str, int] = {}
+    spend = eligible
     if eligible < rates.min_net or eligible == 0:
-        return Earned(0, 0, 0, rules)
+        return Earned(0, 0, 0, rules, spend)
     rate = partner[1] if partner else rates.rate
     divisor = rates.unit * 100
     raw_weighted = weighted
@@ -185,7 +187,7 @@ def earn_purchase(
         member.cap_month_points += line_points + bonus
     # The basis of the line points: what a full return of the lines must add up to.
     basis = raw_weighted if line_points else 0
-    return Earned(line_points, bonus, basis, rules)
+    return Earned(line_points, bonus, basis, rules, spend)
 
 
 def reversal(line_points: int, basis: int, returned_before: int, returning: int) -> int:

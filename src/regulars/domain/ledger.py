@@ -11,7 +11,8 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 from regulars.domain.program import Program
@@ -72,5 +73,12 @@ def lot_dates(program: Program, earned_at: datetime) -> tuple[datetime, datetime
     """When a lot earned at ``earned_at`` becomes spendable, and when it expires."""
     matures = earned_at + timedelta(days=program.earning.pending_days)
     if program.expiry.mode == "earn_date":
-        return matures, add_months(earned_at, program.expiry.months)
+        return matures, earned_at + _months_later(earned_at.date(), program.expiry.months)
     return matures, None
+
+
+@lru_cache(maxsize=4096)
+def _months_later(day: date, months: int) -> timedelta:
+    """How far the same day ``months`` later is (cached: a batch shares a few days)."""
+    moment = datetime(day.year, day.month, day.day)  # noqa: DTZ001 - a calendar step, no zone
+    return add_months(moment, months) - moment

@@ -291,6 +291,7 @@ def _apply_program(
     rates = lp.rates
     levels = program.tiers.levels
     top = len(levels) - 1
+    tier_of = {tier.code: index for index, tier in enumerate(levels)}
     by_points = program.tiers.qualify_on == "points"
     members = load_members(conn, lp.code, {i.customer_id for i in items if i.customer_id})
     book = Book(conn, now)
@@ -365,7 +366,7 @@ def _apply_program(
                         f"loyalty:{lp.code}:{cid}:enrolled",
                     )
                 )
-            tier_index = program.tier_index(member.tier)
+            tier_index = tier_of.get(member.tier, 0)
             lines = [(line.category, line.net) for line in event.lines]
             earned = earn_purchase(
                 rates,
@@ -375,7 +376,7 @@ def _apply_program(
                 local_day=local_day,
                 tier_index=tier_index,
             )
-            spend = sum(net for category, net in lines if category not in rates.excluded)
+            spend = earned.spend
             if earned.points:
                 matures, expires = lot_dates(program, event.occurred_at)
                 lots[item.id] = book.credit(

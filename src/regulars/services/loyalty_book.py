@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -202,7 +203,7 @@ def new_member(customer_id: int, program: Program, at: datetime, how: str) -> Me
 # -- lots and the book -------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class BookLot:
     """A credit: its remaining points, and what a return of its purchase must take back."""
 
@@ -221,7 +222,7 @@ class BookLot:
     changed: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     member: Member
     kind: Kind
@@ -545,9 +546,28 @@ class Book:
                     entry.credit.id = new_id
             rows = []
             recorded = db_time(dialect, self.now)
+            sqlite = dialect == "sqlite"
             for e in self.entries:
                 lot = e.credit
-                at = db_time(dialect, e.at)
+                if sqlite:
+                    # One time-zone conversion per entry; the lot's other instants are
+                    # offsets from it (UTC text, as ``UtcDateTime`` stores it).
+                    utc = e.at.astimezone(UTC).replace(tzinfo=None)
+                    at: Any = utc.isoformat(" ", "microseconds")
+                    matures: Any = (
+                        None
+                        if lot is None or e.matures_at is None
+                        else _after(utc, e.at, e.matures_at)
+                    )
+                    expires: Any = (
+                        None
+                        if lot is None or lot.expires_at is None
+                        else _after(utc, e.at, lot.expires_at)
+                    )
+                else:
+                    at = e.at
+                    matures = e.matures_at if lot is not None else None
+                    expires = lot.expires_at if lot is not None else None
                 rows.append(
                     (
                         e.id,
@@ -565,10 +585,8 @@ class Book:
                         lot.line_points if lot else 0,
                         lot.remaining if lot else None,
                         lot.matured if lot else None,
-                        (at if e.matures_at is e.at else db_time(dialect, e.matures_at))
-                        if lot
-                        else None,
-                        db_time(dialect, lot.expires_at) if lot else None,
+                        matures,
+                        expires,
                     )
                 )
                 if lot is not None:
@@ -604,6 +622,12 @@ class Book:
         update_rows(conn, _UPDATE_MEMBER, member_rows)
         self.entries = []
         self.members = {}
+
+
+def _after(utc: datetime, start: datetime, later: datetime) -> str:
+    """``later`` as UTC text, given ``start`` already converted to naive UTC ``utc``."""
+    seconds = later.timestamp() - start.timestamp()
+    return (utc + timedelta(seconds=seconds)).isoformat(" ", "microseconds")
 
 
 def _db_date(dialect: str, day: date | None) -> object:
