@@ -10,8 +10,10 @@ from sqlalchemy import Engine, select
 from regulars.domain.access import CLI, Actor
 from regulars.domain.customers import Role
 from regulars.domain.errors import Conflict, Forbidden
+from regulars.services import customers as customer_service
 from regulars.services import loyalty
 from regulars.services.goodwill import approve_goodwill, decline_goodwill, grant_goodwill
+from regulars.services.loyalty import merge_memberships
 from regulars.services.loyalty_jobs import expire_points, review_tiers
 from regulars.store.tables import audit_log, events
 from regulars.store.uow import UnitOfWork
@@ -241,3 +243,29 @@ def test_a_tier_earned_in_a_calendar_year_is_kept_through_the_next(
     assert tier_on("2027-02-01T03:00:00+00:00") == "gold"
     assert tier_on("2027-12-01T03:00:00+00:00") == "gold"
     assert tier_on("2028-01-15T03:00:00+00:00") == "member"
+
+
+def test_merging_a_duplicate_adds_its_points_and_keeps_the_better_tier(
+    engine: Engine, now: datetime
+) -> None:
+    keep = _member(engine, now, euros=10)
+    dup = factories.customer(engine, now, first_name="Ana (dup)")
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "d1",
+            customer_id=dup,
+            location=LIS,
+            lines=[{"sku": "cake", "category": "food", "unit_price": 2000}],
+        ),
+    )
+
+    with UnitOfWork(engine) as uow:
+        merge_memberships(uow.conn, keep, dup)
+        uow.commit()
+    customer_service.merge_customers(UnitOfWork(engine), CLI, keep, dup, now=now)
+
+    assert balance(engine, keep) == (0, 10 + 20)
+    assert balance(engine, dup) == (0, 0)
+    assert ledger_sums_match(engine)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy import Connection, case, delete, func, select, update
 
 from regulars.domain.access import Actor
 from regulars.domain.earning import earn_purchase, return_weight, reversal
@@ -42,10 +42,12 @@ from regulars.services.loyalty_book import (
 from regulars.store import audit
 from regulars.store.lookups import chunked
 from regulars.store.loyalty_tables import (
+    loyalty_goodwill,
     loyalty_ledger,
     loyalty_members,
     loyalty_programs,
     loyalty_qualifying,
+    loyalty_redemptions,
     loyalty_rewards,
 )
 from regulars.store.tables import customers, locations
@@ -927,6 +929,64 @@ def rewards_catalogue(uow: UnitOfWork, program: str | None = None) -> list[dict[
         return out
 
 
+def merge_memberships(conn: Connection, keep_id: int, duplicate_id: int) -> None:
+    """Fold a duplicate customer's memberships into the kept customer's, in the caller's
+    transaction (``merge_customers`` calls this): points, lots, history and redemptions move
+    over; where both were members the balances add up and the higher tier is kept.
+    """
+    m = loyalty_members.c
+    mine = {
+        row.program: row
+        for row in conn.execute(select(loyalty_members).where(m.customer_id == keep_id))
+    }
+    for dup in conn.execute(select(loyalty_members).where(m.customer_id == duplicate_id)).all():
+        kept = mine.get(dup.program)
+        if kept is None:
+            conn.execute(update(loyalty_members).where(m.id == dup.id).values(customer_id=keep_id))
+            continue
+        programs = current_programs(conn)
+        lp = programs.get(dup.program)
+        better = kept.tier
+        if lp is not None and lp.program.tier_index(dup.tier) > lp.program.tier_index(kept.tier):
+            better = dup.tier
+        for table in (loyalty_ledger, loyalty_redemptions):
+            conn.execute(update(table).where(table.c.member_id == dup.id).values(member_id=kept.id))
+        q = loyalty_qualifying.c
+        buckets = conn.execute(
+            select(q.month, q.spend, q.points).where(q.member_id == dup.id)
+        ).all()
+        conn.execute(delete(loyalty_qualifying).where(q.member_id == dup.id))
+        _write_buckets(conn, [(kept.id, month, spend, points) for month, spend, points in buckets])
+        conn.execute(
+            update(loyalty_members)
+            .where(m.id == kept.id)
+            .values(
+                available=m.available + dup.available,
+                pending=m.pending + dup.pending,
+                lifetime_earned=m.lifetime_earned + dup.lifetime_earned,
+                purchase_count=m.purchase_count + dup.purchase_count,
+                welcome_given=kept.welcome_given or dup.welcome_given,
+                tier=better,
+                enrolled_at=min(kept.enrolled_at, dup.enrolled_at),
+                last_activity_at=max(
+                    (t for t in (kept.last_activity_at, dup.last_activity_at) if t is not None),
+                    default=None,
+                ),
+            )
+        )
+        conn.execute(delete(loyalty_members).where(m.id == dup.id))
+    conn.execute(
+        update(loyalty_goodwill)
+        .where(loyalty_goodwill.c.customer_id == duplicate_id)
+        .values(customer_id=keep_id)
+    )
+    conn.execute(
+        update(loyalty_redemptions)
+        .where(loyalty_redemptions.c.customer_id == duplicate_id)
+        .values(customer_id=keep_id)
+    )
+
+
 __all__ = [
     "OWN_SOURCE",
     "apply_ingested",
@@ -937,6 +997,7 @@ __all__ = [
     "explain_program",
     "load_program_file",
     "member_status",
+    "merge_memberships",
     "programs_in_force",
     "qualifying_amount",
     "rewards_catalogue",
