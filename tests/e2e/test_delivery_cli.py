@@ -153,6 +153,8 @@ def test_outbox_list_shows_failures_and_retry_queues_them_again(tmp_path: Path) 
     assert report["counts"] == {"dead": 1}
     assert report["messages"][0]["key"] == "tier:ana"
     assert "connection" in report["messages"][0]["last_error"].lower()
+    shown = run("outbox", "show", "tier:ana")
+    assert shown.returncode == 0 and "dead after 1 tries" in shown.stdout
     assert run("outbox", "retry", "tier:ana").returncode == 0
     assert json.loads(run("outbox", "list", "--json").stdout)["counts"] == {"queued": 1}
     again = run("outbox", "retry", "tier:ana")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -84,3 +84,31 @@ def test_bad_requests_name_what_is_wrong(api_client: TestClient) -> None:
     assert api_client.get("/api/v1/outbox", params={"limit": 0}).status_code == 422
     assert api_client.post("/api/v1/outbox/no-such-key/retry").status_code == 404
     assert TestClient(api_client.app).get("/api/v1/outbox").status_code == 401
+
+
+def test_a_message_shows_its_send_log_from_claim_to_answer(
+    api_client: TestClient, client_for: ClientFor, runtime: Runtime, now: datetime
+) -> None:
+    from regulars.channels.base import SendResult
+    from regulars.channels.fake import FakeChannel
+    from regulars.services.outbox import deliver_outbox
+    from tests.delivery_data import member_with_message
+
+    ensure_location(runtime, "CAFE-LIS")
+    member_with_message(runtime.engine, now, key="tier:ana")
+    email = FakeChannel("email", script={"ana@example.com": [SendResult.transient("451 busy")]})
+    deliver_outbox(runtime.uow(), {"email": email}, now=now, worker_id="w1")
+    deliver_outbox(runtime.uow(), {"email": email}, now=now + timedelta(hours=1), worker_id="w2")
+
+    shown = api_client.get("/api/v1/outbox/tier:ana")
+    assert shown.status_code == 200
+    body = shown.json()
+    assert body["status"] == "sent" and body["attempts"] == 2 and body["template"] == "tier_up"
+    assert [(e["attempt"], e["worker_id"], e["outcome"]) for e in body["log"]] == [
+        (1, "w1", "transient"),
+        (2, "w2", "sent"),
+    ]
+    assert body["log"][0]["detail"] == "451 busy"
+    ensure_location(runtime, "CAFE-NYC")
+    assert client_for("manager", ["CAFE-NYC"]).get("/api/v1/outbox/tier:ana").status_code == 404
+    assert api_client.get("/api/v1/outbox/nothing-here").status_code == 404

@@ -24,6 +24,7 @@ from regulars.services.outbox import (
     DeliveryReport,
     deliver_outbox,
     list_messages,
+    message_history,
     outbox_counts,
     requeue_message,
 )
@@ -77,6 +78,39 @@ def outbox_list(
         table.add_row(row["key"], row["channel"], row["status"], str(row["attempts"]), when, why)
     if rows:
         console.print(table)
+
+
+@outbox_app.command("show")
+def outbox_show(
+    key: Annotated[str, typer.Argument(help="The message's key.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """One message and its send log: each claim, guard verdict, try and answer."""
+    rt = runtime()
+    try:
+        history = message_history(rt.uow(readonly=True), CLI, key)
+    except RegularsError as error:
+        raise fail(str(error)) from error
+    if as_json:
+        console.print_json(json.dumps(history, default=str))
+        return
+    console.print(
+        f"{history['key']}: {history['channel']} {history['template']} to customer "
+        f"{history['customer_id']} — {history['status']} after {history['attempts']} tries",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    why = history["last_error"] or history["reason"]
+    if why:
+        console.print(f"why: {why}", highlight=False, markup=False, soft_wrap=True)
+    table = Table("try", "at", "worker", "outcome", "detail", title_justify="left")
+    for entry in history["log"]:
+        at = entry["at"].isoformat(timespec="seconds")
+        table.add_row(
+            str(entry["attempt"]), at, entry["worker_id"], entry["outcome"], entry["detail"]
+        )
+    console.print(table)
 
 
 @outbox_app.command("retry")

@@ -741,6 +741,48 @@ def list_messages(
         return [dict(r) for r in uow.conn.execute(query).mappings()]
 
 
+def message_history(uow: UnitOfWork, actor: Actor, key: str) -> dict[str, Any]:
+    """One message and its send log: every claim, guard verdict, try and answer, in order."""
+    require(actor, "customers:read")
+    o, a = outbox.c, outbox_attempts.c
+    with uow:
+        conn = uow.conn
+        found = (
+            conn.execute(
+                select(
+                    o.id,
+                    o.key,
+                    o.customer_id,
+                    o.channel,
+                    o.moment,
+                    o.template,
+                    o.status,
+                    o.attempts,
+                    o.send_after,
+                    o.next_attempt_at,
+                    o.sent_at,
+                    o.last_error,
+                    o.reason,
+                    o.provider_id,
+                    o.updated_at,
+                ).where(o.key == key)
+            )
+            .mappings()
+            .first()
+        )
+        if found is None:
+            raise NotFound(f"no message with key {key!r}", field="key")
+        access_customer(conn, actor, found["customer_id"])
+        log = conn.execute(
+            select(a.attempt, a.at, a.worker_id, a.outcome, a.detail)
+            .where(a.outbox_id == found["id"])
+            .order_by(a.id)
+        ).mappings()
+        history = {k: v for k, v in found.items() if k != "id"}
+        history["log"] = [dict(entry) for entry in log]
+    return history
+
+
 def requeue_message(uow: UnitOfWork, actor: Actor, key: str, *, now: datetime) -> None:
     """Send a failed or dead message again, from a fresh first attempt; managers only, audited."""
     require(actor, "customers:write")
@@ -798,6 +840,7 @@ __all__ = [
     "enqueue_message",
     "known_template",
     "list_messages",
+    "message_history",
     "needed_context",
     "outbox_counts",
     "requeue_message",

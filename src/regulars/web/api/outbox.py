@@ -8,7 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from regulars.services.outbox import list_messages, outbox_counts, requeue_message
+from regulars.services.outbox import (
+    list_messages,
+    message_history,
+    outbox_counts,
+    requeue_message,
+)
 from regulars.web.deps import ActorDep, RuntimeDep
 from regulars.web.schemas import ErrorOut
 
@@ -37,6 +42,22 @@ class OutboxOut(BaseModel):
     messages: list[OutboxMessageOut]
 
 
+class SendLogEntryOut(BaseModel):
+    attempt: int
+    at: datetime
+    worker_id: str
+    outcome: str
+    detail: str
+
+
+class OutboxHistoryOut(OutboxMessageOut):
+    template: str
+    send_after: datetime
+    sent_at: datetime | None
+    provider_id: str
+    log: list[SendLogEntryOut]
+
+
 class RequeuedOut(BaseModel):
     key: str
     status: str
@@ -57,6 +78,16 @@ def outbox_view(
     rows = list_messages(runtime.uow(readonly=True), actor, status=status, limit=limit)
     counts = outbox_counts(runtime.uow(readonly=True), actor)
     return OutboxOut(counts=counts, messages=[OutboxMessageOut(**row) for row in rows])
+
+
+@router.get(
+    "/outbox/{key}",
+    response_model=OutboxHistoryOut,
+    summary="One message and its send log",
+    responses={404: {"model": ErrorOut}},
+)
+def message_view(actor: ActorDep, runtime: RuntimeDep, key: str) -> OutboxHistoryOut:
+    return OutboxHistoryOut(**message_history(runtime.uow(readonly=True), actor, key))
 
 
 @router.post(
