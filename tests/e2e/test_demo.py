@@ -291,17 +291,3 @@ def test_fresh_with_yes_rebuilds_a_postgresql_database(
     assert first[0] == 0, first[1]
     assert again[0] == 0, again[1]
     assert count == 35
-
-
-def test_drawing_customers_in_a_second_process_builds_the_same_business(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from regulars.demo import generator
-
-    monkeypatch.setattr(generator, "CHUNK", 40)
-    here, there = _fresh(tmp_path / "here.db"), _fresh(tmp_path / "there.db")
-
-    build_demo(here, customers_wanted=130, seed=4, now=NOW, background=False)
-    build_demo(there, customers_wanted=130, seed=4, now=NOW, background=True)
-
-    assert _fingerprint(here) == _fingerprint(there)

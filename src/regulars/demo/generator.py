@@ -11,11 +11,8 @@ ingested events (points, tiers, facts the planner reads) reacts to the demo as w
 
 from __future__ import annotations
 
-import multiprocessing
 import time as clock
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -53,8 +50,6 @@ from regulars.store.uow import UnitOfWork
 
 #: Customers written per transaction; with their events that is a few thousand rows.
 CHUNK = 400
-#: From this many customers on, the next batch is drawn in a second process by default.
-BACKGROUND_FROM = 20_000
 
 
 class Progress(Protocol):
@@ -105,13 +100,8 @@ def build_demo(
     now: datetime,
     progress: Progress | None = None,
     setups: tuple[Setup, ...] = (),
-    background: bool | None = None,
 ) -> DemoSummary:
-    """Create the whole demo business in an empty database; the same seed, the same data.
-
-    ``background`` draws the next batch of customers in a second process while this one
-    writes the current batch (by default for large demos); the data is the same either way.
-    """
+    """Create the whole demo business in an empty database; the same seed, the same data."""
     if now.tzinfo is None:
         raise ValueError("the demo needs an aware `now`")
     started = clock.perf_counter()
@@ -131,14 +121,11 @@ def build_demo(
         story_rep=story_rep,
     )
     progress.begin("customers and their history", customers_wanted)
-    background = customers_wanted >= BACKGROUND_FROM if background is None else background
-    for start, plans in _planned(world, customers_wanted, background=background):
-        count = len(plans)
+    for start in range(0, customers_wanted, CHUNK):
+        count = min(CHUNK, customers_wanted - start)
         with UnitOfWork(engine) as uow:
             ids = allocate_ids(uow.conn, customers, count)
-            for cid, plan in zip(ids, plans, strict=True):
-                for event in plan.events:
-                    event["customer_id"] = cid
+            plans = [plan_customer(start + n, ids[n], world) for n in range(count)]
             _write_profiles(uow.conn, list(zip(ids, plans, strict=True)), now)
             for cid, plan in zip(ids, plans, strict=True):
                 for code in plan.opt_in:
@@ -154,42 +141,10 @@ def build_demo(
             report, _ = append_events(uow.conn, timeline, now=now)
             if report.rejected:
                 bad = next(r for r in report.results if r.status == "rejected")
-                raise RuntimeError(
-                    f"the demo generated an invalid event (customer {start}): {bad.as_dict()}"
-                )
+                raise RuntimeError(f"the demo generated an invalid event: {bad.as_dict()}")
             uow.commit()
         progress.advance(count)
     return _summary(engine, now, time_taken=clock.perf_counter() - started, notes=notes)
-
-
-def _planned(world: World, wanted: int, *, background: bool) -> Iterator[tuple[int, list[Plan]]]:
-    """Batches of customer plans in order: drawn here, or one batch ahead in a worker process.
-
-    Plans carry no customer ids yet (ids are reserved when a batch is written), so a worker
-    can draw them ahead of time.
-    """
-    starts = range(0, wanted, CHUNK)
-    if not background:
-        for start in starts:
-            yield start, _plan_batch(world, start, min(CHUNK, wanted - start))
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        ahead: deque[tuple[int, Future[list[Plan]]]] = deque()
-        for start in starts:
-            ahead.append(
-                (start, pool.submit(_plan_batch, world, start, min(CHUNK, wanted - start)))
-            )
-            if len(ahead) > 2:
-                first, plans = ahead.popleft()
-                yield first, plans.result()
-        while ahead:
-            first, plans = ahead.popleft()
-            yield first, plans.result()
-
-
-def _plan_batch(world: World, start: int, count: int) -> list[Plan]:
-    return [plan_customer(start + n, 0, world) for n in range(count)]
 
 
 def _open_business(engine: Engine, now: datetime) -> tuple[dict[str, int], dict[str, Crew], int]:
