@@ -252,3 +252,20 @@ def test_signing_out_from_the_console_ends_the_session(
     again = counter.get(f"/console/customers/{cid}")
     assert again.status_code == 303
     assert again.headers["location"].startswith("/login")
+
+
+def test_the_loyalty_panel_shows_the_program_tier_and_points(
+    runtime: Runtime, counter: TestClient
+) -> None:
+    from regulars.services import loyalty
+    from tests.loyalty_support import program_text
+
+    ensure_location(runtime, "CAFE-LIS")
+    loyalty.load_program_file(runtime.uow(), CLI, program_text("cafe"), now=runtime.now())
+    cid = enrol(runtime, "CAFE-LIS", card_number="RG-LOYAL")
+    loyalty.enrol(runtime.uow(), CLI, cid, "cafe", now=runtime.now())
+    html = counter.get(f"/console/customers/{cid}").text
+    loyalty_panel = html.split('id="loyalty-h"')[1].split("</section>")[0]
+    assert "Café Regulars" in loyalty_panel
+    assert "points" in loyalty_panel
+    assert "Not a member" not in loyalty_panel
