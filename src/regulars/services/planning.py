@@ -320,6 +320,8 @@ class _Planner:
         rows: list[tuple[Any, ...]] = []
         tasks: list[tuple[Any, ...]] = []
         outgoing: list[PlannedMessage] = []
+        dialect = self.conn.dialect.name
+        day_value, now_value = _db_date(dialect, self.day), db_time(dialect, self.now)
         for choice in every:
             cand = choice.candidate
             fact = facts[cand.customer_id]
@@ -328,7 +330,6 @@ class _Planner:
                 message = self._message(choice, fact, decision_id)
                 if message is not None:
                     outgoing.append(message)
-            dialect = self.conn.dialect.name
             merged_into = id_of.get(choice.merged_into) if choice.merged_into else None
             rows.append(
                 (
@@ -336,7 +337,7 @@ class _Planner:
                     cand.customer_id,
                     cand.moment.value,
                     cand.occasion,
-                    _db_date(dialect, self.day),
+                    day_value,
                     fact.location_id,
                     choice.status,
                     choice.touch_kind,
@@ -348,7 +349,7 @@ class _Planner:
                     merged_into,
                     cand.detail[:300],
                     db_json(choice.reasons),
-                    db_time(dialect, self.now),
+                    now_value,
                 )
             )
             if choice.human and choice.touch is not None:
@@ -372,7 +373,7 @@ class _Planner:
                         "open",
                         1,
                         _summary(choice),
-                        db_time(dialect, self.now),
+                        now_value,
                     )
                 )
             assignee = names.get(choice.assignee) if choice.assignee else None
