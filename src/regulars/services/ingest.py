@@ -22,11 +22,11 @@ from sqlalchemy import Connection, select
 
 from regulars.domain.errors import FieldProblem
 from regulars.domain.events import (
-    ENVELOPE_FIELDS,
     EventBase,
     Purchase,
     Return,
     parse_event,
+    payload_json,
 )
 from regulars.domain.returns import ReturnSettlement, settle_return
 from regulars.services.loyalty import apply_ingested
@@ -318,7 +318,7 @@ class _Batch:
                 item.event.external_id,
                 item.purchase_event_id,
                 item.amount,
-                item.event.model_dump_json(exclude=ENVELOPE_FIELDS),
+                payload_json(item.event),
                 recorded,
             )
             for _, item in ingested
