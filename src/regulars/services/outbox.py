@@ -28,7 +28,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from jinja2 import TemplateError
 from sqlalchemy import Connection, and_, func, or_, select, update
@@ -90,23 +90,24 @@ class DeliveryReport:
     recovered: int = 0
     keys_sent: list[str] = field(default_factory=list)
 
+    COUNTS: ClassVar[tuple[str, ...]] = (
+        "claimed",
+        "sent",
+        "retrying",
+        "failed",
+        "dead",
+        "suppressed",
+        "deferred",
+        "recovered",
+    )
+
     def add(self, other: DeliveryReport) -> None:
-        for name in ("claimed", "sent", "retrying", "failed", "dead", "suppressed", "deferred"):
+        for name in self.COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.recovered += other.recovered
         self.keys_sent.extend(other.keys_sent)
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "claimed": self.claimed,
-            "sent": self.sent,
-            "retrying": self.retrying,
-            "failed": self.failed,
-            "dead": self.dead,
-            "suppressed": self.suppressed,
-            "deferred": self.deferred,
-            "recovered": self.recovered,
-        }
+        return {name: int(getattr(self, name)) for name in self.COUNTS}
 
 
 # --------------------------------------------------------------------------- enqueue
