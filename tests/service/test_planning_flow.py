@@ -8,10 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from regulars.channels.base import SendResult
+from regulars.channels.fake import FakeChannel
 from regulars.domain.access import CLI
 from regulars.domain.errors import Conflict, InvalidInput
 from regulars.services.briefs import brief_for_task
 from regulars.services.ingest import ingest_events
+from regulars.services.outbox import deliver_outbox
 from regulars.services.outcomes import record_outcome
 from regulars.services.planning import plan_day
 from regulars.services.send_guard import check_send
@@ -274,3 +277,38 @@ def test_counter_prompts_expire_once_their_days_have_passed(engine: Engine) -> N
 
     assert (week_later.expired, later.expired) == (0, 1)
     assert [t.status for t in _tasks(engine)] == ["expired"]
+
+
+def test_an_address_the_server_refuses_makes_the_touch_fall_back_with_the_reason(
+    engine: Engine,
+) -> None:
+    factories.location(engine, SIX, code="OPT-LIS", kind="optician")
+    factories.customer(
+        engine,
+        SIX,
+        first_name="Bea",
+        email="gone@example.com",
+        birthday="1990-05-01",
+        home_location="OPT-LIS",
+        consents=[{"channel": "email", "granted": True, "at": "2025-01-01T10:00:00+00:00"}],
+    )
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    refusing = FakeChannel(
+        "email", script={"gone@example.com": [SendResult.permanent("550 no such mailbox")]}
+    )
+    deliver_outbox(
+        UnitOfWork(engine),
+        {"email": refusing},
+        now=datetime(2026, 5, 1, 9, 1, tzinfo=UTC),
+        worker_id="test",
+    )
+
+    later = plan_day(UnitOfWork(engine), day=FRIDAY, now=datetime(2026, 5, 1, 10, 0, tzinfo=UTC))
+
+    [line] = later.lines
+    assert line.touch == "in_person"
+    assert "e-mail failed: 550 no such mailbox → falls back" in line.reasons
+    assert "SMS: no mobile number" in line.reasons
+    assert [(t.kind, t.moment) for t in _tasks(engine)] == [("in_person", "birthday")]
+    again = plan_day(UnitOfWork(engine), day=FRIDAY, now=datetime(2026, 5, 1, 11, 0, tzinfo=UTC))
+    assert again.lines == []

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, func, select, text, update
 from regulars.domain.capacity import Caller, Standing, allocate
 from regulars.domain.decisions import Choice, choose
 from regulars.domain.errors import FieldProblem, InvalidInput
-from regulars.domain.guards import Situation
+from regulars.domain.guards import CHANNEL_WORDS, Situation
 from regulars.domain.moments import MOMENTS, Candidate, MomentKind
 from regulars.domain.playbooks import Playbook, PlaybookBook, Purpose
 from regulars.domain.pressure import PROMOTIONAL, SentLately, apply_caps, merge_human
@@ -49,6 +49,7 @@ from regulars.store.moment_queries import (
     gather_facts,
     location_zones,
 )
+from regulars.store.outbox_tables import outbox
 from regulars.store.planner_tables import plan_decisions, staff_tasks
 from regulars.store.tables import staff, staff_locations
 from regulars.store.uow import UnitOfWork
@@ -148,6 +149,7 @@ def plan_day(
             if scope.include_unplaced:
                 planner.by_location.setdefault(None, playbook)
         planner.run(scopes, leap_rule)
+        planner.fall_back_failed_messages()
         report.expired = _expire_prompts(conn, day, now)
         if dry_run:
             uow.rollback()
@@ -311,6 +313,131 @@ class _Planner:
         if nxt.status == "suppressed" and not nxt.reasons[-1].startswith("no touch"):
             nxt.because("no touch left in the playbook")
         return nxt
+
+    def fall_back_failed_messages(self) -> None:
+        """A message the channel refused for good (a bad address) falls back per playbook.
+
+        The decision keeps its key and gains the reason ("e-mail failed: … → falls back")
+        and the next touch of its rule that the guards allow (never a call: today's calls
+        are already given out); that touch becomes a task or a message under a new key.
+        """
+        d, o = plan_decisions.c, outbox.c
+        failed = list(
+            self.conn.execute(
+                select(
+                    d.id,
+                    d.customer_id,
+                    d.moment,
+                    d.occasion,
+                    d.detail,
+                    d.reasons,
+                    o.channel,
+                    o.last_error,
+                )
+                .select_from(plan_decisions.join(outbox, o.decision_id == d.id))
+                .where(
+                    o.status == "failed",
+                    d.status == "planned",
+                    d.touch == o.channel,
+                    d.plan_date >= self.day - timedelta(days=7),
+                )
+            )
+        )
+        if not failed:
+            return
+        customers_ = {int(row.customer_id) for row in failed}
+        facts = gather_facts(self.conn, customers_, now=self.now, unhappy_days=30)
+        done = decided(self.conn, customers_, self.day)
+        dialect = self.conn.dialect.name
+        messages: list[PlannedMessage] = []
+        for row in failed:
+            fact = facts.get(int(row.customer_id))
+            book = self.by_location.get(fact.location_id) if fact is not None else None
+            if fact is None or book is None or row.moment not in MomentKind.__members__:
+                continue
+            self.playbook_of[fact.customer_id] = book
+            moment = MomentKind(row.moment)
+            rule = book.rule_for(moment, fact.tier, fact.lifetime_spend)
+            kinds = [t.touch for t in rule.touches] if rule is not None else []
+            start = kinds.index(row.channel) + 1 if row.channel in kinds else len(kinds)
+            candidate = Candidate(int(row.customer_id), moment, str(row.occasion), str(row.detail))
+            failed_choice = Choice(candidate, rule, touch_index=start - 1)
+            word = CHANNEL_WORDS.get(str(row.channel), str(row.channel))
+            failed_choice.reasons = [
+                *(row.reasons or []),
+                f"{word} failed: {row.last_error or 'refused'} → falls back",
+            ]
+            choice = self._fallback(failed_choice, fact, done)
+            self._record_fallback(int(row.id), choice, fact, dialect, messages)
+        self.report.messages += queue_planned_messages(self.conn, messages)
+
+    def _record_fallback(
+        self,
+        decision_id: int,
+        choice: Choice,
+        fact: Facts,
+        dialect: str,
+        messages: list[PlannedMessage],
+    ) -> None:
+        cand = choice.candidate
+        if choice.automated:
+            message = self._message(choice, fact, decision_id)
+            if message is not None:
+                messages.append(
+                    PlannedMessage(
+                        **{**message.__dict__, "key": f"{message.key}:{message.channel}"}
+                    )
+                )
+        self.conn.execute(
+            update(plan_decisions)
+            .where(plan_decisions.c.id == decision_id)
+            .values(
+                status=choice.status,
+                touch=choice.touch_kind,
+                reasons=choice.reasons,
+                assignee_staff_id=None,
+                send_after=choice.send_after if choice.automated else None,
+                due_on=choice.due_on if choice.human else None,
+            )
+        )
+        if choice.human and choice.touch is not None:
+            kind = choice.touch.touch
+            insert_rows(
+                self.conn,
+                staff_tasks,
+                TASK_COLUMNS,
+                [
+                    (
+                        decision_id,
+                        cand.customer_id,
+                        kind,
+                        cand.moment.value,
+                        fact.owner_id if kind == "card" else None,
+                        fact.location_id,
+                        _db_date(dialect, choice.due_on or self.day),
+                        _db_date(dialect, choice.valid_until if kind == "in_person" else None),
+                        "open",
+                        1,
+                        _summary(choice),
+                        db_time(dialect, self.now),
+                    )
+                ],
+            )
+            self.report.tasks += 1
+        self.report.lines.append(
+            PlanLine(
+                decision_id,
+                cand.customer_id,
+                f"{fact.first_name} {fact.last_name}".strip(),
+                cand.moment.value,
+                cand.occasion,
+                choice.status,
+                choice.touch_kind,
+                None,
+                (choice.due_on.isoformat() if choice.human and choice.due_on else None),
+                choice.explanation,
+            )
+        )
 
     def _write(self, per_customer: dict[int, list[Choice]], facts: dict[int, Facts]) -> None:
         every = [c for cid in sorted(per_customer) for c in per_customer[cid]]
