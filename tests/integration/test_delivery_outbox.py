@@ -544,3 +544,16 @@ def test_a_manager_can_send_a_dead_message_again_once_the_cause_is_fixed(
     with engine.connect() as conn:
         actions = [a for (a,) in conn.execute(select(audit_log.c.action))]
     assert "outbox.requeue" in actions
+
+
+def test_a_portuguese_speaking_customer_gets_the_portuguese_email(
+    engine: Engine, now: datetime, shop: int, smtp: tuple[SmtpSink, int]
+) -> None:
+    sink, port = smtp
+    ana = member(engine, now, language="pt")
+    queue(engine, ana, key="birthday:ana:2026", at=now)
+    assert deliver(engine, email_channel(port), now).sent == 1
+    [mail] = sink.received
+    assert mail.message["Subject"] == "Feliz aniversário, Ana!"
+    body = mail.message.get_body(("plain",))
+    assert body is not None and "Cancelar a subscrição" in body.get_content()

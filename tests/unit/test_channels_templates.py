@@ -170,3 +170,49 @@ def test_nobody_can_turn_their_own_link_into_someone_elses(customer_id: int) -> 
 @given(st.text(max_size=80))
 def test_garbage_is_never_mistaken_for_a_token(garbage: str) -> None:
     assert read_unsubscribe_token("secret", garbage) is None
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting", "stop"),
+    [
+        ("pt", "Feliz aniversário, Ana!", "Parar:"),
+        ("pt-BR", "Feliz aniversário, Ana!", "Parar:"),  # no pt-BR variant: Portuguese it is
+        ("de", "Happy birthday, Ana!", "Stop:"),  # no German variant: the default
+        (None, "Happy birthday, Ana!", "Stop:"),
+    ],
+)
+def test_customers_get_their_own_language_when_a_variant_exists(
+    language: str | None, greeting: str, stop: str
+) -> None:
+    sms = render("birthday_greeting", "sms", PROFILE, language=language)
+    email = render("birthday_greeting", "email", PROFILE, language=language)
+    assert sms.text.startswith(greeting) and stop in sms.text
+    assert email.subject == greeting
+    assert PROFILE["unsubscribe_url"] in email.text
+
+
+def test_a_broken_language_variant_is_caught_at_load_like_the_default(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    for source in templating.TEMPLATE_DIR.glob("*tier_up*"):
+        (folder / source.name).write_text(source.read_text())
+    for source in templating.TEMPLATE_DIR.glob("_footer.*"):
+        (folder / source.name).write_text(source.read_text())
+    (folder / "tier_up.fr.sms.j2").write_text("{{ first_name }}, niveau {{ niveau }} !")
+    (folder / "tier_up.fr.email.j2").write_text("{% block body %}Bonjour{% endblock %}")
+    monkeypatch.setattr(templating, "TEMPLATE_DIR", folder)
+    templating.environment.cache_clear()
+    try:
+        assert template_problems("tier_up", "sms") == [
+            "template 'tier_up' (sms) uses unknown field(s): niveau"
+        ]
+        assert (
+            "'tier_up.fr.email.j2' lacks block(s) subject"
+            in template_problems("tier_up", "email")[0]
+        )
+        assert set(available_templates()) == {"tier_up"}
+    finally:
+        templating.environment.cache_clear()

@@ -3,7 +3,9 @@
 An e-mail template (``<name>.email.j2``) has a ``subject`` and a ``body`` block; the shared
 footer (``_footer.email.j2``) adds the one-click unsubscribe link to every e-mail. An SMS
 template (``<name>.sms.j2``) is the text itself, followed by ``_footer.sms.j2``. Webhooks
-carry the SMS text plus the raw context, so they use the SMS template.
+carry the SMS text plus the raw context, so they use the SMS template. A customer whose
+language has a variant (``<name>.pt.email.j2``, ``_footer.pt.email.j2``) gets that one;
+everyone else the default.
 
 ``StrictUndefined`` makes a missing field an error instead of an empty string, and
 ``template_problems`` finds such fields when a playbook is loaded, long before a send.
@@ -63,8 +65,36 @@ CONTEXT_FIELDS = frozenset(
 )
 
 
+#: ``pt`` or ``pt-BR``: the middle part of a language variant's file name.
+LANGUAGE_CODE = re.compile(r"[a-z]{2}(-[A-Z]{2})?")
+
+
+def _kind(channel: str) -> str:
+    return "sms" if channel == "webhook" else channel
+
+
 def _file_for(name: str, channel: str) -> str:
-    return f"{name}.{'sms' if channel == 'webhook' else channel}.j2"
+    return f"{name}.{_kind(channel)}.j2"
+
+
+def _localised(stem: str, kind: str, language: str | None) -> list[str]:
+    """File names to try, most specific first: ``pt-BR``, then ``pt``, then the default."""
+    names: list[str] = []
+    if language:
+        base = language.split("-")[0].lower()
+        for code in dict.fromkeys((language, base)):
+            names.append(f"{stem}.{code}.{kind}.j2")
+    names.append(f"{stem}.{kind}.j2")
+    return names
+
+
+def _variants(name: str, kind: str) -> list[str]:
+    """The language variants of a template on disk (``birthday_greeting.pt.email.j2`` …)."""
+    return sorted(
+        path.name
+        for path in TEMPLATE_DIR.glob(f"{name}.*.{kind}.j2")
+        if LANGUAGE_CODE.fullmatch(path.name[len(name) + 1 : -len(f".{kind}.j2")])
+    )
 
 
 @lru_cache(maxsize=1)
@@ -91,18 +121,21 @@ def _parsed_fields(env: Environment, file_name: str) -> frozenset[str]:
 
 
 def template_fields(name: str, channel: str) -> set[str]:
-    """Every field the template (with its footer) reads; raises TemplateError when broken."""
-    kind = "sms" if channel == "webhook" else channel
-    return _source_fields(_file_for(name, channel)) | _source_fields(f"_footer.{kind}.j2")
+    """Every field the template, its language variants and footers read; raises when broken."""
+    kind = _kind(channel)
+    files = [_file_for(name, channel), *_variants(name, kind)]
+    files += [f"_footer.{kind}.j2", *_variants("_footer", kind)]
+    return set().union(*(_source_fields(file) for file in files))
 
 
 def available_templates() -> dict[str, list[str]]:
     """Template name → the channels it exists for."""
     out: dict[str, list[str]] = {}
     for path in sorted(TEMPLATE_DIR.glob("*.j2")):
-        if path.name.startswith("_"):
-            continue
-        name, channel, _ = path.name.rsplit(".", 2)
+        parts = path.name.split(".")
+        if path.name.startswith("_") or len(parts) != 3:
+            continue  # footers and language variants belong to a template listed by its name
+        name, channel, _ = parts
         out.setdefault(name, []).append(channel)
     return out
 
@@ -114,12 +147,15 @@ def template_problems(name: str, channel: str) -> list[str]:
     if not re.fullmatch(r"[a-z0-9_]{1,80}", name):
         return [f"template name {name!r} must be lower-case letters, digits and underscores"]
     try:
+        environment().get_template(_file_for(name, channel))
         fields = template_fields(name, channel)
         if channel == "email":
-            blocks = environment().get_template(_file_for(name, channel)).blocks
-            missing_blocks = {"subject", "body"} - set(blocks)
-            if missing_blocks:
-                return [f"template {name!r} lacks block(s) {', '.join(sorted(missing_blocks))}"]
+            for file in [_file_for(name, channel), *_variants(name, "email")]:
+                blocks = environment().get_template(file).blocks
+                missing_blocks = {"subject", "body"} - set(blocks)
+                if missing_blocks:
+                    lacking = ", ".join(sorted(missing_blocks))
+                    return [f"template {file!r} lacks block(s) {lacking}"]
     except TemplateNotFound:
         kind = "sms" if channel == "webhook" else channel
         return [f"no {kind} template named {name!r}"]
@@ -143,18 +179,25 @@ def _block(template: Template, block: str, variables: dict[str, Any]) -> str:
     return "".join(template.blocks[block](context)).strip()
 
 
-def render(name: str, channel: str, variables: dict[str, Any]) -> Rendered:
-    """Render a message; a missing field raises ``jinja2.UndefinedError``."""
+def render(
+    name: str, channel: str, variables: dict[str, Any], *, language: str | None = None
+) -> Rendered:
+    """Render a message in the customer's language when a variant exists, else the default.
+
+    A missing field raises ``jinja2.UndefinedError``.
+    """
     env = environment()
-    template = env.get_template(_file_for(name, channel))
+    kind = _kind(channel)
+    template = env.select_template(_localised(name, kind, language))
+    footer_template = env.select_template(_localised("_footer", kind, language))
     if channel == "email":
         subject = " ".join(_block(template, "subject", variables).split())
         body = _block(template, "body", variables)
-        footer = env.get_template("_footer.email.j2").render(variables).strip()
+        footer = footer_template.render(variables).strip()
         text = f"{body}\n\n{footer}\n"
         return Rendered(subject=subject, text=text, html=to_html(body, footer))
     body = " ".join(template.render(variables).split())
-    footer = " ".join(env.get_template("_footer.sms.j2").render(variables).split())
+    footer = " ".join(footer_template.render(variables).split())
     return Rendered(subject="", text=f"{body} {footer}".strip(), html="")
 
 

@@ -469,7 +469,7 @@ def _build_message(
     context = row["context"] if isinstance(row["context"], dict) else json.loads(row["context"])
     variables.update(context)
     try:
-        rendered = render(row["template"], kind, variables)
+        rendered = render(row["template"], kind, variables, language=profile.language)
     except TemplateError as error:
         return f"template {row['template']!r} cannot be rendered: {error}"
     headers: dict[str, str] = {}
