@@ -295,7 +295,11 @@ def _apply_program(
     top = len(levels) - 1
     tier_of = {tier.code: index for index, tier in enumerate(levels)}
     by_points = program.tiers.qualify_on == "points"
-    members = load_members(conn, lp.code, {i.customer_id for i in items if i.customer_id})
+    # Locked (on PostgreSQL) so that concurrent batches, redemptions and jobs queue per
+    # member instead of overwriting each other's counters.
+    members = load_members(
+        conn, lp.code, {i.customer_id for i in items if i.customer_id}, lock=True
+    )
     book = Book(conn, now)
     lots = _purchase_lots(conn, book, members, items)
     home = _zone(program.timezone)

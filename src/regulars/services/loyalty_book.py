@@ -161,7 +161,7 @@ def load_members(
             loyalty_members.c.program == program, loyalty_members.c.customer_id.in_(part)
         )
         if lock and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
+            query = query.order_by(loyalty_members.c.id).with_for_update()
         for row in conn.execute(query):
             member = _member_of(tuple(row))
             found[member.customer_id] = member
@@ -169,10 +169,16 @@ def load_members(
 
 
 def members_of_program(
-    conn: Connection, program: str, member_ids: Sequence[int] | None = None
+    conn: Connection, program: str, member_ids: Sequence[int] | None = None, *, lock: bool = False
 ) -> list[Member]:
-    """Members of a program (or those of them with these membership ids)."""
+    """Members of a program (or those of them with these membership ids).
+
+    ``lock`` takes the rows ``FOR UPDATE`` on PostgreSQL, in id order, so that a job and a
+    concurrent ingest or redemption never overwrite each other's counters.
+    """
     query = select(*_MEMBER_COLUMNS).where(loyalty_members.c.program == program)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.order_by(loyalty_members.c.id).with_for_update()
     if member_ids is None:
         return [_member_of(tuple(row)) for row in conn.execute(query)]
     out: list[Member] = []

@@ -53,7 +53,7 @@ def expire_points(uow: UnitOfWork, actor: Actor, *, now: datetime) -> dict[str, 
 def _members_by_id(conn: Connection, lp: LoadedProgram, member_ids: set[int]) -> dict[int, Member]:
     if not member_ids:
         return {}
-    return {m.id: m for m in members_of_program(conn, lp.code, sorted(member_ids))}
+    return {m.id: m for m in members_of_program(conn, lp.code, sorted(member_ids), lock=True)}
 
 
 def _expire_program(
@@ -234,7 +234,7 @@ def _review_program(
     counts = {"up": 0, "down": 0, "grace": 0, "same": 0, "close_to_next": 0}
     book = Book(conn, now)
     for part in chunked(due_ids, 2000):
-        for member in members_of_program(conn, lp.code, list(part)):
+        for member in members_of_program(conn, lp.code, list(part), lock=True):
             current = program.tier_index(member.tier)
             amount = int(amounts.get(member.id, 0) or 0)
             outcome = review(program, current, amount, member.reviews_since_grace)
