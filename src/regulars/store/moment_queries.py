@@ -543,38 +543,38 @@ def gather_facts(
     zones = location_zones(conn)
     facts: dict[int, Facts] = {}
     c = customers.c
-    for part in chunked(ids, 900):
-        for row in conn.execute(
+    for part in chunked(ids, 2000):
+        rows = conn.execute(
             select(
                 c.id,
                 c.first_name,
                 c.last_name,
                 c.city,
                 c.status,
-                c.email,
-                c.phone,
+                c.email.is_not(None),
+                c.phone.is_not(None),
                 c.quiet_start,
                 c.quiet_end,
                 c.home_location_id,
                 c.owner_staff_id,
                 c.lifetime_spend,
             ).where(c.id.in_(part))
-        ):
-            zone = zones[row.home_location_id][0] if row.home_location_id in zones else "UTC"
-            facts[int(row.id)] = Facts(
-                customer_id=int(row.id),
-                first_name=str(row.first_name),
-                last_name=str(row.last_name or ""),
-                city=str(row.city or ""),
-                status=str(row.status),
-                has_email=bool(row.email),
-                has_phone=bool(row.phone),
-                quiet_start=row.quiet_start,
-                quiet_end=row.quiet_end,
-                location_id=row.home_location_id,
-                zone=zone,
-                owner_id=row.owner_staff_id,
-                lifetime_spend=int(row.lifetime_spend or 0),
+        ).tuples()
+        for cid, first, last, city, status, email, phone, q_start, q_end, lid, owner, spent in rows:
+            facts[cid] = Facts(
+                customer_id=cid,
+                first_name=first,
+                last_name=last or "",
+                city=city or "",
+                status=status,
+                has_email=bool(email),
+                has_phone=bool(phone),
+                quiet_start=q_start,
+                quiet_end=q_end,
+                location_id=lid,
+                zone=zones[lid][0] if lid in zones else "UTC",
+                owner_id=owner,
+                lifetime_spend=spent or 0,
             )
         for cid, channel, granted in conn.execute(
             select(consents.c.customer_id, consents.c.channel, consents.c.granted).where(
