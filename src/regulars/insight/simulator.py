@@ -50,7 +50,7 @@ def _segment(purchases: int) -> str:
     return SEGMENTS[3]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Member:
     earning: MemberEarning
     tier: int = 0
@@ -63,6 +63,7 @@ class _Member:
     purchases: int = 0
     issued: int = 0
     window: tuple[int, int, int] | None = None  # cached (first, last, amount) of the tier window
+    redeemer: bool = False
 
 
 @dataclass
@@ -160,7 +161,7 @@ class _Replay:
             int, list[Any]
         ] = {}  # event id → [line, bonus, net, refunded, lot, cid]
         self.out = ProgramOutcome(program.code, program.name, program.currency)
-        self.per_rule: Counter[str] = Counter()
+        self.per_rule: dict[str, int] = {}
         self.weight_by_category: Counter[str] = Counter()
         self.monthly: Counter[str] = Counter()
         cheapest: list[tuple[int, int, int]] = []
@@ -189,7 +190,7 @@ class _Replay:
         if m is None:
             if self.members_only is not None and cid not in self.members_only:
                 return None
-            m = _Member(MemberEarning())
+            m = _Member(MemberEarning(), redeemer=self.redeems(cid))
             self.members[cid] = m
         return m
 
@@ -218,20 +219,25 @@ class _Replay:
             or (self.applies.get(location, False) if location is not None else self.everywhere)
         ):
             return
-        m = self.member(cid)
+        m = self.members.get(cid)
         if m is None:
-            return
-        day = self.local_day(location, ts)
+            m = self.member(cid)
+            if m is None:
+                return
+        key = (location, int(ts) // 900)
+        day = self._local.get(key)
+        if day is None:
+            day = self.local_day(location, ts)
         facts = self._days.get(day)
         if facts is None:
             facts = self._day_facts(day)
         month, expires, first, last, label = facts
-        spend = 0
         excluded = self.rates.excluded
-        for category, net in lines:
-            if category not in excluded and net > 0:
-                spend += net
         if ts < self.start_ts:
+            spend = 0
+            for category, net in lines:
+                if category not in excluded and net > 0:
+                    spend += net
             m.months[month] = m.months.get(month, 0) + spend
             return
         if month != self.last_review_month:
@@ -245,11 +251,12 @@ class _Replay:
             self.rates, m.earning, lines, source=source, local_day=day, tier_index=m.tier
         )
         points = earned.points
+        spend = earned.spend
         m.purchases += 1
         if points:
             per_rule = self.per_rule
             for rule, pts in earned.rules.items():
-                per_rule[rule] += pts
+                per_rule[rule] = per_rule.get(rule, 0) + pts
             weights = self.weight_by_category
             percent = self.rates.percent
             for category, net in lines:
@@ -277,7 +284,7 @@ class _Replay:
             if target > m.tier:
                 m.tier = target
         cheapest = self.cheapest[m.tier]
-        if cheapest is not None and m.balance >= cheapest[0] and self.redeems(cid):
+        if cheapest is not None and m.balance >= cheapest[0] and m.redeemer:
             self._redeem(m, ts)
 
     def _day_facts(self, day: date) -> tuple[int, float, int, int, str]:
@@ -422,7 +429,7 @@ class _Replay:
             seg[1] += m.issued
         out.liability = self.program.money_of(out.outstanding)
         out.issued_value = self.program.money_of(out.issued)
-        out.per_rule = dict(self.per_rule.most_common())
+        out.per_rule = dict(sorted(self.per_rule.items(), key=lambda kv: -kv[1]))
         weight = sum(self.weight_by_category.values()) or 1
         out.per_category = {
             category: self.line_points * w // weight
