@@ -23,8 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from regulars.store.types import BigId, UtcDateTime
 from regulars.store.tables import metadata
+from regulars.store.types import BigId, UtcDateTime
 
 loyalty_programs = Table(
     "loyalty_programs",
