@@ -559,7 +559,7 @@ def gather_facts(
                 c.owner_staff_id,
                 c.lifetime_spend,
             ).where(c.id.in_(part))
-        ).tuples()
+        )
         for cid, first, last, city, status, email, phone, q_start, q_end, lid, owner, spent in rows:
             facts[cid] = Facts(
                 customer_id=cid,
