@@ -18,7 +18,7 @@ from regulars.services.outbox import deliver_outbox
 from regulars.services.outcomes import record_outcome
 from regulars.services.planning import plan_day
 from regulars.services.send_guard import check_send
-from regulars.services.tasks import my_tasks
+from regulars.services.tasks import my_tasks, plan_of_day
 from regulars.store.planner_tables import staff_tasks
 from regulars.store.tables import events
 from regulars.store.uow import UnitOfWork
@@ -312,3 +312,6 @@ def test_an_address_the_server_refuses_makes_the_touch_fall_back_with_the_reason
     assert [(t.kind, t.moment) for t in _tasks(engine)] == [("in_person", "birthday")]
     again = plan_day(UnitOfWork(engine), day=FRIDAY, now=datetime(2026, 5, 1, 11, 0, tzinfo=UTC))
     assert again.lines == []
+    [shown] = plan_of_day(UnitOfWork(engine), CLI, FRIDAY)
+    assert shown["touch"] == "in_person"
+    assert "e-mail failed: 550 no such mailbox → falls back" in shown["reasons"]

@@ -130,7 +130,7 @@ def plan_of_day(
             .select_from(
                 plan_decisions.join(customers, c.id == d.customer_id)
                 .outerjoin(staff, staff.c.id == d.assignee_staff_id)
-                .outerjoin(outbox, outbox.c.decision_id == d.id)
+                .outerjoin(outbox, and_(outbox.c.decision_id == d.id, outbox.c.channel == d.touch))
             )
             .where(and_(*conditions))
             .order_by(d.priority.desc(), d.customer_id, d.id)
