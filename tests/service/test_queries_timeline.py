@@ -11,8 +11,16 @@ from sqlalchemy import Engine
 
 from regulars.domain.access import CLI, Actor
 from regulars.domain.customers import Role
+from regulars.services.customers import update_customer
 from regulars.services.ingest import ingest_events
-from regulars.services.queries import customer_360, find_by_card, search_customers, timeline
+from regulars.services.queries import (
+    _name_match,
+    _summary_select,
+    customer_360,
+    find_by_card,
+    search_customers,
+    timeline,
+)
 from regulars.store.uow import UnitOfWork
 from tests import factories
 
@@ -119,3 +127,42 @@ def test_the_360_view_lists_recent_notes_and_only_open_complaints(
 
     assert [c.payload["ticket_id"] for c in view.open_complaints] == ["T2"]
     assert [n.payload["text"] for n in view.recent_notes] == ["likes oat milk"]
+
+
+def test_a_name_search_ignores_case_and_accents_and_follows_renames(
+    engine: Engine,
+) -> None:
+    joao = factories.customer(engine, BASE, first_name="João", last_name="Ñúñez Groß")
+    factories.customer(engine, BASE, first_name="Joana", last_name="Silva")
+
+    def found(text: str) -> list[int]:
+        return [c.id for c in search_customers(UnitOfWork(engine), CLI, name=text)]
+
+    assert found("JOAO") == [joao]
+    assert found("nunez gross") == [joao]
+    assert found("joão ñú") == [joao]
+    assert len(found("jo")) == 2
+    assert found("%") == [] and found("_") == []
+
+    update_customer(UnitOfWork(engine), CLI, joao, {"first_name": "Zé"}, now=BASE)
+    assert found("joao") == []
+    assert found("ze nunez") == [joao]
+
+
+def test_a_name_search_is_an_index_lookup_not_a_scan_of_every_customer(
+    engine: Engine,
+) -> None:
+    factories.customer(engine, BASE, first_name="Ana", last_name="Silva")
+    query = _summary_select().where(_name_match("ana sil"))
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(
+                str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+            )
+            assert "SCAN customers" not in plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(str(row[0]) for row in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+            assert "Seq Scan on customers" not in plan
+    assert "ix_customers_search_first" in plan and "ix_customers_search_last" in plan

@@ -26,7 +26,7 @@ from regulars.demo.names import name_pools
 from regulars.demo.people import Crew, Plan, World, plan_customer
 from regulars.demo.staffing import OWNER_EMAIL, STORY_REP_EMAIL, Person, demo_staff
 from regulars.domain.access import CLI
-from regulars.domain.customers import birthday_key, celebrated_birthday
+from regulars.domain.customers import birthday_key, celebrated_birthday, derived_columns
 from regulars.domain.errors import Conflict
 from regulars.services import accounts
 from regulars.services import customers as customer_service
@@ -267,7 +267,11 @@ def _write_profiles(conn: Connection, batch: list[tuple[int, Plan]], now: dateti
         [],
     )
     for cid, plan in batch:
-        customer_rows.append(plan.customer | {"id": cid, "household_id": household_of.get(cid)})
+        customer_rows.append(
+            plan.customer
+            | derived_columns(plan.customer)
+            | {"id": cid, "household_id": household_of.get(cid)}
+        )
         mine: list[int] = []
         for member in plan.members:
             member_id = next(member_ids)

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from regulars.demo import catalogue as cat
 from regulars.demo.names import NamePool
-from regulars.domain.customers import birthday_key
 
 Behaviour = Literal["regular", "occasional", "lapser", "new"]
 
@@ -179,7 +178,6 @@ class _Builder:
             "email": email,
             "phone": phone,
             "birthday": birthday,
-            "birthday_key": birthday_key(birthday) if birthday else None,
             "language": place.language if city == place.city else "en",
             "preferred_channel": preferred,
             "city": city,
@@ -678,7 +676,6 @@ def _story_customer(customer_id: int, world: World) -> Plan:
             "email": "mark.hollister@example.com",
             "phone": "+13125550142",
             "birthday": birthday,
-            "birthday_key": birthday_key(birthday),
             "language": "en",
             "preferred_channel": "phone",
             "city": "Chicago",

@@ -9,6 +9,8 @@ it was given. Pure data and rules; storing them is the store's job.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Mapping
 from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -68,9 +70,41 @@ def normalise_card_number(value: str) -> str:
     return compact
 
 
+#: The longest name key stored; a case-folded name can be longer than the name itself.
+NAME_KEY_LENGTH = 240
+
+
+def name_key(text: str) -> str:
+    """A name as search compares it: case-folded, accents dropped, spaces collapsed.
+
+    Stored beside the name and indexed, so that "joao" finds "João" with an index range
+    scan on SQLite and PostgreSQL alike; SQL's ``lower()`` folds only ASCII on SQLite and
+    cannot be indexed for prefix search there.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.split())[:NAME_KEY_LENGTH]
+
+
 def birthday_key(birthday: date) -> int:
     """Month and day as one sortable number (29 February → 229), indexed for the planner."""
     return birthday.month * 100 + birthday.day
+
+
+def derived_columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The indexed keys that follow from the profile fields present in ``values``.
+
+    Every writer of a customer row (enrolment, update, erasure, the demo's set-based build)
+    adds these, so that the planner's birthday index and name search never go stale.
+    """
+    keys: dict[str, Any] = {}
+    if "birthday" in values:
+        keys["birthday_key"] = birthday_key(values["birthday"]) if values["birthday"] else None
+    if "first_name" in values:
+        keys["search_first"] = name_key(values["first_name"] or "")
+    if "last_name" in values:
+        keys["search_last"] = name_key(values["last_name"] or "")
+    return keys
 
 
 class _Input(BaseModel):

@@ -23,6 +23,7 @@ from regulars.domain.customers import (
     HouseholdMemberIn,
     PreferenceIn,
     birthday_key,
+    derived_columns,
 )
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, validate
 from regulars.domain.events import ConsentChanged, Merged
@@ -45,21 +46,6 @@ from regulars.store.tables import (
 )
 from regulars.store.uow import UnitOfWork
 
-PROFILE_FIELDS = (
-    "card_number",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birthday",
-    "language",
-    "preferred_channel",
-    "city",
-    "status",
-    "owner_staff_id",
-    "home_location_id",
-)
-
 
 def create_customer(uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime) -> int:
     """Enrol a customer; a taken card number or external ref is a conflict, nothing written."""
@@ -71,10 +57,11 @@ def create_customer(uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime) 
         require_location(actor, location_id)
         _check_owner(conn, new.owner_staff_id)
         _check_unique_card(conn, new.card_number, None)
-        values = _profile_values(
-            new.model_dump(exclude={"consents", "external_refs", "quiet_hours", "home_location"})
+        values = new.model_dump(
+            exclude={"consents", "external_refs", "quiet_hours", "home_location"}
         )
         values.update(
+            derived_columns(values),
             home_location_id=location_id,
             quiet_start=new.quiet_hours.start if new.quiet_hours else None,
             quiet_end=new.quiet_hours.end if new.quiet_hours else None,
@@ -129,10 +116,6 @@ def update_customer(
             _check_unique_card(conn, values["card_number"], customer_id)
         if "owner_staff_id" in values:
             _check_owner(conn, values["owner_staff_id"])
-        if "birthday" in values:
-            values["birthday_key"] = (
-                birthday_key(values["birthday"]) if values["birthday"] else None
-            )
         for key in ("language", "last_name", "city", "status"):
             if key in values and values[key] is None:
                 raise InvalidInput([FieldProblem(key, "cannot be cleared")])
@@ -141,7 +124,7 @@ def update_customer(
         conn.execute(
             update(customers)
             .where(customers.c.id == customer_id)
-            .values(**values, updated_at=now)
+            .values(**values, **derived_columns(values), updated_at=now)
         )
         audit.record(
             conn,
@@ -424,13 +407,6 @@ def create_staff(
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _profile_values(data: dict[str, Any]) -> dict[str, Any]:
-    values = dict(data)
-    birthday = values.get("birthday")
-    values["birthday_key"] = birthday_key(birthday) if birthday else None
-    return values
 
 
 def _row(conn: Connection, customer_id: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, delete, or_, select, update
 
 from regulars.domain.access import Actor
+from regulars.domain.customers import derived_columns
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput
 from regulars.services.access import access_customer, require, require_manager
 from regulars.store import audit
@@ -196,17 +197,16 @@ def _erase_one(conn: Connection, customer_id: int, now: datetime) -> None:
     row = conn.execute(
         select(customers.c.household_id, customers.c.status).where(customers.c.id == customer_id)
     ).one()
+    blank = {"first_name": ERASED, "last_name": "", "birthday": None}
     conn.execute(
         update(customers)
         .where(customers.c.id == customer_id)
         .values(
+            **blank,
+            **derived_columns(blank),
             card_number=None,
-            first_name=ERASED,
-            last_name="",
             email=None,
             phone=None,
-            birthday=None,
-            birthday_key=None,
             preferred_channel=None,
             quiet_start=None,
             quiet_end=None,

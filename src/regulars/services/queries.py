@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from regulars.domain.access import Actor
-from regulars.domain.customers import normalise_card_number, normalise_email, normalise_phone
+from regulars.domain.customers import (
+    name_key,
+    normalise_card_number,
+    normalise_email,
+    normalise_phone,
+)
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.domain.events import EVENT_TYPES
 from regulars.services.access import access_customer, customers_in_scope, require
@@ -278,24 +283,29 @@ def find_by_card(uow: UnitOfWork, actor: Actor, card_number: str) -> CustomerSum
 
 
 def _name_match(text: str) -> Any:
-    words = text.lower().split()
+    words = name_key(text).split()
     if not words:
         return customers.c.id.is_(None)
-    prefix = _like_prefix(text.lower())
-    first, last = func.lower(customers.c.first_name), func.lower(customers.c.last_name)
-    options: list[Any] = [first.like(prefix, escape="\\"), last.like(prefix, escape="\\")]
+    whole = " ".join(words)
+    first, last = customers.c.search_first, customers.c.search_last
+    options: list[Any] = [_starts(first, whole), _starts(last, whole)]
     if len(words) >= 2:
-        options.append(
-            and_(
-                first.like(_like_prefix(words[0]), escape="\\"),
-                last.like(_like_prefix(" ".join(words[1:])), escape="\\"),
-            )
-        )
+        options.append(and_(_starts(first, words[0]), _starts(last, " ".join(words[1:]))))
     return or_(*options)
 
 
-def _like_prefix(text: str) -> str:
-    return re.sub(r"([\\%_])", r"\\\1", text) + "%"
+def _starts(column: Any, prefix: str) -> Any:
+    """``column`` begins with ``prefix``, as a range both SQLite and PostgreSQL index.
+
+    The name keys compare byte by byte (BINARY on SQLite, collation "C" on PostgreSQL), so
+    the strings starting with "ana" are exactly those from "ana" up to, not including, "anb".
+    """
+    following = ord(prefix[-1]) + 1
+    if following > sys.maxunicode:
+        return column >= prefix
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters; skip past them
+        following = 0xE000
+    return and_(column >= prefix, column < prefix[:-1] + chr(following))
 
 
 def _email_match(text: str, *, strict: bool) -> Any:

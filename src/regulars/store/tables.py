@@ -78,6 +78,10 @@ households = Table(
     Column("name", String(200), nullable=False, server_default=""),
 )
 
+#: Name keys (``domain.customers.name_key``) compare byte by byte, so that a prefix is an
+#: index range on PostgreSQL whatever the database's collation (SQLite compares bytes anyway).
+NameKey = String(240).with_variant(String(240, collation="C"), "postgresql")
+
 customers = Table(
     "customers",
     metadata,
@@ -85,6 +89,9 @@ customers = Table(
     Column("card_number", String(40), unique=True),
     Column("first_name", String(120), nullable=False),
     Column("last_name", String(120), nullable=False, server_default=""),
+    # name_key(first_name) and name_key(last_name), kept by services.customers for search
+    Column("search_first", NameKey, nullable=False, server_default=""),
+    Column("search_last", NameKey, nullable=False, server_default=""),
     Column("email", String(254)),
     Column("phone", String(30)),
     Column("birthday", Date),
@@ -110,6 +117,8 @@ customers = Table(
     ),
     Index("ix_customers_birthday_key", "birthday_key"),
     Index("ix_customers_last_name_first_name", "last_name", "first_name"),
+    Index("ix_customers_search_first", "search_first"),
+    Index("ix_customers_search_last", "search_last"),
     Index("ix_customers_email", "email"),
     Index("ix_customers_phone", "phone"),
     Index("ix_customers_home_location_id", "home_location_id"),

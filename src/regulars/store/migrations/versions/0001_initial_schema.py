@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:26:03.237791
+Create Date: 2026-11-26 06:38:37.268650
 """
 
 from collections.abc import Sequence
@@ -163,6 +163,18 @@ def upgrade() -> None:
         sa.Column("card_number", sa.String(length=40), nullable=True),
         sa.Column("first_name", sa.String(length=120), nullable=False),
         sa.Column("last_name", sa.String(length=120), server_default="", nullable=False),
+        sa.Column(
+            "search_first",
+            sa.String(length=240).with_variant(sa.String(length=240, collation="C"), "postgresql"),
+            server_default="",
+            nullable=False,
+        ),
+        sa.Column(
+            "search_last",
+            sa.String(length=240).with_variant(sa.String(length=240, collation="C"), "postgresql"),
+            server_default="",
+            nullable=False,
+        ),
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("phone", sa.String(length=30), nullable=True),
         sa.Column("birthday", sa.Date(), nullable=True),
@@ -249,6 +261,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_customers_last_visit_at", ["last_visit_at"], unique=False)
         batch_op.create_index("ix_customers_owner_staff_id", ["owner_staff_id"], unique=False)
         batch_op.create_index("ix_customers_phone", ["phone"], unique=False)
+        batch_op.create_index("ix_customers_search_first", ["search_first"], unique=False)
+        batch_op.create_index("ix_customers_search_last", ["search_last"], unique=False)
 
     op.create_table(
         "scheduler_runs",
@@ -1000,6 +1014,8 @@ def downgrade() -> None:
     op.drop_table("staff_locations")
     op.drop_table("scheduler_runs")
     with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_index("ix_customers_search_last")
+        batch_op.drop_index("ix_customers_search_first")
         batch_op.drop_index("ix_customers_phone")
         batch_op.drop_index("ix_customers_owner_staff_id")
         batch_op.drop_index("ix_customers_last_visit_at")
