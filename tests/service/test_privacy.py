@@ -13,12 +13,14 @@ from regulars.domain.access import CLI, Actor
 from regulars.domain.customers import Role
 from regulars.domain.errors import Conflict, Forbidden, InvalidInput
 from regulars.services import customers as customer_service
+from regulars.services.goodwill import grant_goodwill
 from regulars.services.ingest import ingest_events
 from regulars.services.privacy import ERASED, erase_customer, export_customer
 from regulars.store.schema import metadata
 from regulars.store.tables import customers, events
 from regulars.store.uow import UnitOfWork
 from tests import factories
+from tests.loyalty_support import balance, ledger_sums_match, load, program_text
 
 SECRETS = ("Angela", "Moreira", "angela@example.com", "+351912345678", "WVWZZZ1234", "Florida")
 
@@ -175,3 +177,25 @@ def test_erasing_a_customer_also_erases_the_duplicates_merged_into_them(
     dump = _whole_database(engine)
     assert "Angela" not in dump
     assert "Moreira" not in dump
+
+
+def test_goodwill_words_in_the_loyalty_ledger_are_exported_and_erased_but_the_points_stay(
+    engine: Engine, now: datetime
+) -> None:
+    load(engine, now, program_text("cafe"))
+    cid = _rich_customer(engine, now)
+    grant_goodwill(UnitOfWork(engine), CLI, cid, 20, "Angela's cold latte in Florida", now)
+    available = balance(engine, cid)
+
+    document = export_customer(UnitOfWork(engine), CLI, cid, now=now)
+    reasons = [e["reason"] for e in document["other_records"]["loyalty_ledger"]]
+    assert "goodwill: Angela's cold latte in Florida" in reasons
+
+    erase_customer(UnitOfWork(engine), CLI, cid, now=now, confirm=True)
+
+    dump = _whole_database(engine)
+    for secret in SECRETS:
+        assert secret not in dump, f"{secret!r} survived erasure"
+        assert secret.casefold() not in dump.casefold(), f"{secret!r} survived in some case"
+    assert balance(engine, cid) == available
+    assert ledger_sums_match(engine)

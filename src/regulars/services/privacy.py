@@ -2,7 +2,9 @@
 
 Export gathers the profile, household, assets, preferences, consents, references, the whole
 timeline, the audit entries about them, and every row of any other table that names the
-customer (loyalty, planner, outbox …), so that areas added later are included unasked.
+customer (loyalty, planner, outbox …) or names them through a row that does (a ledger
+entry through its membership, a delivery attempt through its message), so that areas added
+later are included unasked.
 
 Erasure removes what identifies the person and keeps what the business must still count:
 the profile is blanked (status ``erased``), references, consents and preferences are
@@ -80,7 +82,9 @@ PERSONAL_KEYS = frozenset(
 )
 
 #: Free-text columns of other areas' tables that may hold the customer's words.
-TEXT_COLUMNS = frozenset({"summary", "detail", "reason", "decision_note", "notes", "comment"})
+TEXT_COLUMNS = frozenset(
+    {"summary", "detail", "reason", "decision_note", "notes", "comment", "last_error"}
+)
 #: JSON columns of other areas' tables that hold rendered personal context.
 JSON_COLUMNS = frozenset({"context", "brief"})
 
@@ -141,8 +145,8 @@ def export_customer(
                 select(audit_log).where(_audit_about(ids)).order_by(audit_log.c.at, audit_log.c.id),
             ),
             "other_records": {
-                table.name: _rows(conn, select(table).where(table.c.customer_id.in_(ids)))
-                for table in _other_tables()
+                table.name: _rows(conn, select(table).where(about))
+                for table, about in _other_records(ids)
             },
         }
         audit.record(
@@ -266,8 +270,8 @@ def _erase_one(conn: Connection, customer_id: int, now: datetime) -> None:
             .where(audit_log.c.id == entry_id)
             .values(before=blank_text(before), after=blank_text(after))
         )
-    for table in _other_tables():
-        _scrub_table(conn, table, customer_id)
+    for table, about in _other_records([customer_id]):
+        _scrub_table(conn, table, about)
     for step in EXTRA_ERASERS:
         step(conn, customer_id, now)
 
@@ -325,25 +329,23 @@ def blank_text(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def _scrub_table(conn: Connection, table: Table, customer_id: int) -> None:
-    text_columns = [c for c in table.c if c.name in TEXT_COLUMNS]
+def _scrub_table(conn: Connection, table: Table, about: Any) -> None:
+    """Blank the free text of ``table``'s rows selected by ``about``.
+
+    Text columns are overwritten in one statement; JSON columns keep their codes and
+    numbers (``blank_text``), which needs each row read.
+    """
+    for column in (c for c in table.c if c.name in TEXT_COLUMNS):
+        conn.execute(
+            update(table).where(about, column.is_not(None), column != "").values({column: ERASED})
+        )
     json_columns = [c for c in table.c if c.name in JSON_COLUMNS]
-    if not text_columns and not json_columns:
-        return
     key_columns = list(table.primary_key.columns)
-    if not key_columns:
+    if not json_columns or not key_columns:
         return
-    rows = conn.execute(
-        select(*key_columns, *text_columns, *json_columns).where(table.c.customer_id == customer_id)
-    ).mappings()
-    for row in rows.all():
-        values: dict[str, Any] = {}
-        for column in text_columns:
-            if row[column.name]:
-                values[column.name] = ERASED
-        for column in json_columns:
-            if row[column.name] is not None:
-                values[column.name] = blank_text(row[column.name])
+    rows = conn.execute(select(*key_columns, *json_columns).where(about)).mappings().all()
+    for row in rows:
+        values = {c.name: blank_text(row[c.name]) for c in json_columns if row[c.name] is not None}
         if values:
             conn.execute(
                 update(table).where(*(c == row[c.name] for c in key_columns)).values(**values)
@@ -376,12 +378,30 @@ def _audit_about(ids: list[int]) -> Any:
     )
 
 
-def _other_tables() -> list[Table]:
-    return [
+def _other_records(ids: list[int]) -> list[tuple[Table, Any]]:
+    """Other areas' tables, each with the condition that picks the rows about ``ids``.
+
+    A table with a ``customer_id`` column names the customer itself; a table without one
+    may name them through a foreign key to such a table (a loyalty ledger entry through its
+    membership, a delivery attempt through its outbox message).
+    """
+    direct = [
         t
         for t in metadata.sorted_tables
         if "customer_id" in t.c and t not in _CORE and t.name != "household_members"
     ]
+    found: list[tuple[Table, Any]] = [(t, t.c.customer_id.in_(ids)) for t in direct]
+    for table in metadata.sorted_tables:
+        if "customer_id" in table.c or table in _CORE:
+            continue
+        links = [
+            fk.parent.in_(select(fk.column).where(fk.column.table.c.customer_id.in_(ids)))
+            for fk in table.foreign_keys
+            if fk.column.table in direct
+        ]
+        if links:
+            found.append((table, or_(*links)))
+    return found
 
 
 def _rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
