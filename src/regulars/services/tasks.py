@@ -32,7 +32,11 @@ def my_tasks(
     staff_id: int | None = None,
     horizon_days: int = 2,
 ) -> list[dict[str, Any]]:
-    """Tasks due by ``today + horizon_days`` for ``staff_id`` (default: the actor if staff)."""
+    """Open work for ``staff_id`` (default: the actor if staff), most urgent first.
+
+    Planned tasks show from the day they were planned; follow-ups and retries from
+    ``horizon_days`` before their day.
+    """
     if status not in STATUSES:
         raise InvalidInput([FieldProblem("status", f"expected one of {', '.join(STATUSES)}")])
     who = staff_id if staff_id is not None else (actor.id if actor.kind == "staff" else None)
@@ -63,7 +67,12 @@ def my_tasks(
             t.status == status,
             mine,
             customers_in_scope(actor),
-            t.due_on <= today + timedelta(days=horizon_days),
+            # A planned task's due date is a deadline (call within two days): it shows at once.
+            # A follow-up or a retry waits until its day is near.
+            or_(
+                t.due_on <= today + timedelta(days=horizon_days),
+                and_(t.decision_id.is_not(None), t.attempt == 1),
+            ),
             or_(t.valid_until.is_(None), t.valid_until >= today),
         )
         .order_by(t.due_on, t.kind, t.id)
