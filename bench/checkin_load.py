@@ -7,8 +7,9 @@ data — through the demo generator (``regulars demo --customers N``) when it is
 a location and N customers written in bulk — and issues an API key through the real accounts
 service. Then it starts ``uvicorn`` as a subprocess on a free loopback port and lets
 ``--clients`` threads (each with its own keep-alive ``httpx`` connection, like a till) POST
-``/api/v1/check-ins`` by card number until ``--requests`` have been answered. Every answer
-must be a 2xx.
+``/api/v1/check-ins`` by card number until ``--requests`` have been answered, at ``--rate``
+check-ins per second on a fixed schedule (an open load: latency counts from when each
+check-in was due). Every answer must be a 2xx.
 
 The bar from issue 4: p99 ≤ 20 ms at ≥ 200 requests/s on a 2-core machine.
 The last line is JSON: {"p50_ms": …, "p99_ms": …, "rps": …}.
@@ -205,16 +206,29 @@ def server(url: str, port: int, workers: int) -> Iterator[tuple[str, int]]:
 
 
 def run_load(
-    base: str, secret: str, cards: list[tuple[str, str]], total: int, clients: int, warmup: int
+    base: str,
+    secret: str,
+    cards: list[tuple[str, str]],
+    total: int,
+    clients: int,
+    warmup: int,
+    rate: float,
 ) -> tuple[list[float], float, dict[int, int]]:
-    """Latencies (seconds) of ``total`` check-ins over ``clients`` threads, and the wall time."""
+    """Latencies (seconds) of ``total`` check-ins over ``clients`` threads, and their wall time.
+
+    With ``rate`` > 0 the load is open: check-in *i* is due at ``i / rate`` seconds, whether or
+    not earlier ones have been answered (tills do not wait for each other), and its latency is
+    counted from when it was due, so a server that falls behind shows it in the percentiles.
+    With ``rate`` 0 every client sends its next check-in as soon as the last was answered.
+    """
     rng = random.Random(11)
     plan = [rng.choice(cards) for _ in range(total + warmup)]
     lock = threading.Lock()
     cursor = {"next": 0}
-    latencies: list[float] = []
+    timings: list[tuple[float, float]] = []
     statuses: dict[int, int] = {}
     start_gate = threading.Barrier(clients + 1)
+    origin = {"t0": 0.0}
 
     def take() -> tuple[int, tuple[str, str]] | None:
         with lock:
@@ -226,38 +240,40 @@ def run_load(
 
     def client() -> None:
         headers = {"Authorization": f"Bearer {secret}"}
-        mine: list[float] = []
+        mine: list[tuple[float, float]] = []
         seen: dict[int, int] = {}
         with httpx.Client(base_url=base, headers=headers, timeout=10) as http:
             start_gate.wait()
             while (item := take()) is not None:
                 index, (card, location) = item
-                began = time.perf_counter()
+                due = origin["t0"] + index / rate if rate > 0 else time.perf_counter()
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
                 response = http.post(
                     "/api/v1/check-ins", json={"card_number": card, "location": location}
                 )
-                elapsed = time.perf_counter() - began
+                done = time.perf_counter()
                 seen[response.status_code] = seen.get(response.status_code, 0) + 1
                 if response.status_code >= 300 and len(seen) < 3:
                     log(f"unexpected {response.status_code}: {response.text[:300]}")
                 if index >= warmup:
-                    mine.append(elapsed)
+                    mine.append((due, done))
         with lock:
-            latencies.extend(mine)
+            timings.extend(mine)
             for code, count in seen.items():
                 statuses[code] = statuses.get(code, 0) + count
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
         thread.start()
+    origin["t0"] = time.perf_counter() + 0.05
     start_gate.wait()
-    began = time.perf_counter()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - began
-    # The warm-up requests ran inside the wall time too; count them out proportionally.
-    measured_wall = wall * total / (total + warmup)
-    return latencies, measured_wall, statuses
+    latencies = [done - due for due, done in timings]
+    wall = max(done for _, done in timings) - min(due for due, _ in timings)
+    return latencies, wall, statuses
 
 
 # -- profiling -------------------------------------------------------------------------
@@ -361,6 +377,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=200.0,
+        help="check-ins per second offered, spread over the clients (open load); "
+        "0: each client sends as fast as it is answered",
+    )
+    parser.add_argument(
         "--postgres",
         default=None,
         metavar="SERVER_URL",
@@ -391,7 +414,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             server_cpu = cpu_seconds(pid)
             client_cpu = time.process_time()
             latencies, wall, statuses = run_load(
-                base, secret, cards, args.requests, args.clients, args.warmup
+                base, secret, cards, args.requests, args.clients, args.warmup, args.rate
             )
             server_cpu = cpu_seconds(pid) - server_cpu
             client_cpu = time.process_time() - client_cpu
@@ -402,8 +425,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p90 = percentile(latencies, 0.90) * 1000
     p99 = percentile(latencies, 0.99) * 1000
     rps = len(latencies) / wall if wall else 0.0
+    offered = f"offered {args.rate:.0f}/s" if args.rate > 0 else "closed loop"
     log(
-        f"{len(latencies)} check-ins by {args.clients} clients, {args.workers} worker(s): "
+        f"{len(latencies)} check-ins by {args.clients} clients ({offered}), "
+        f"{args.workers} worker(s): "
         f"{rps:.0f} req/s; p50 {p50:.1f} ms, p90 {p90:.1f} ms, p99 {p99:.1f} ms, "
         f"max {max(latencies) * 1000:.1f} ms, mean {statistics.fmean(latencies) * 1000:.1f} ms"
     )

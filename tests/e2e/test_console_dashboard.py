@@ -50,7 +50,7 @@ def test_progress_moves_when_the_rep_records_an_outcome(
     )
     html = manager.get("/console/dashboard").text
     assert re.search(r"<td>Rui</td><td class=\"num\">1</td><td class=\"num\">1</td>", html)
-    assert "Phone call 1" in html  # the touches chart says its numbers in words
+    assert "Call 1" in html  # the touches chart says its numbers in words
     assert "happy %: " in html and "100" in html
 
 

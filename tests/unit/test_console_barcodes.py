@@ -91,3 +91,4 @@ def test_the_qr_code_is_an_svg_with_a_title_naming_the_card() -> None:
     root = ET.fromstring(svg)  # noqa: S314 - our own output, not untrusted input
     assert root.tag.endswith("svg")
     assert "Card number RG-000123" in svg
+    assert "viewBox" in svg, "scales to the card's size instead of being cropped"

@@ -82,3 +82,8 @@ def test_axis_ticks_are_round_evenly_spaced_and_cover_the_data(low: int, span: i
     mantissa = step / 10 ** math.floor(math.log10(step))
     assert round(mantissa, 6) in (1, 2, 5, 10)
     assert len(ticks) <= 12
+
+
+@given(st.integers(min_value=0, max_value=10**6))
+def test_axes_of_counts_never_show_fractions(high: int) -> None:
+    assert all(float(t).is_integer() for t in nice_ticks(0, high, whole=True))

@@ -34,11 +34,11 @@ SUPPRESSED_SHOWN = 50
 TOUCH_LABELS = {
     "email": "E-mail",
     "sms": "SMS",
-    "webhook": "App / webhook",
-    "call": "Phone call",
-    "card": "Handwritten card",
+    "webhook": "App",
+    "call": "Call",
+    "card": "Card",
     "visit": "Visit",
-    "greeted": "Greeted in person",
+    "greeted": "Greeted",
 }
 
 

@@ -109,6 +109,7 @@ def qr_svg(data: str, *, scale: int = 6) -> str:
         scale=scale,
         border=4,
         xmldecl=False,
+        omitsize=True,
         svgns=True,
         title=f"Card number {data}",
         svgclass="qrcode",

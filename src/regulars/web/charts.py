@@ -19,12 +19,12 @@ from markupsafe import Markup
 
 Number = int | float
 
-WIDTH = 640
-HEIGHT = 260
+WIDTH = 560
+HEIGHT = 280
 LEFT = 48
-RIGHT = 16
-TOP = 16
-BOTTOM = 48
+RIGHT = 28
+TOP = 20
+BOTTOM = 56
 PALETTE = ("#1f5fa8", "#d9822b", "#2e8540", "#b52b27", "#6f42c1", "#5a5a5a")
 
 
@@ -36,13 +36,18 @@ class Series:
     values: Sequence[Number | None]
 
 
-def nice_ticks(low: Number, high: Number, count: int = 5) -> list[float]:
-    """Round axis steps (1, 2, 5 × 10ⁿ) covering ``low``..``high``, so gridlines read easily."""
+def nice_ticks(low: Number, high: Number, count: int = 5, *, whole: bool = False) -> list[float]:
+    """Round axis steps (1, 2, 5 × 10ⁿ) covering ``low``..``high``, so gridlines read easily.
+
+    ``whole``: the data are counts, so no step is smaller than 1 (no "0.5 calls").
+    """
     if high < low:
         low, high = high, low
     if high == low:
         high = low + 1
     raw = (high - low) / max(count - 1, 1)
+    if whole:
+        raw = max(raw, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
     start = math.floor(low / step) * step
@@ -72,7 +77,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> M
     """One line per series over the labels (NPS and emotion trend by week); gaps allowed."""
     _check_lengths(labels, series)
     values = [v for s in series for v in s.values if v is not None]
-    ticks = nice_ticks(min([0, *values]), max([0, *values]) if values else 1)
+    ticks = nice_ticks(min([0, *values]), max([0, *values]) if values else 1, whole=_whole(values))
     y = _scale(ticks)
     plot_w = WIDTH - LEFT - RIGHT
     step = plot_w / max(len(labels) - 1, 1)
@@ -101,10 +106,10 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> M
 def _bars(title: str, labels: Sequence[str], series: Sequence[Series], *, stacked: bool) -> Markup:
     if stacked:
         totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
-        ticks = nice_ticks(0, max(totals, default=0) or 1)
+        ticks = nice_ticks(0, max(totals, default=0) or 1, whole=_whole(totals))
     else:
         values = [v for s in series for v in s.values if v is not None]
-        ticks = nice_ticks(min([0, *values]), max([0, *values]) or 1)
+        ticks = nice_ticks(min([0, *values]), max([0, *values]) or 1, whole=_whole(values))
     y = _scale(ticks)
     plot_w = WIDTH - LEFT - RIGHT
     slot = plot_w / max(len(labels), 1)
@@ -128,7 +133,7 @@ def _bars(title: str, labels: Sequence[str], series: Sequence[Series], *, stacke
         total = base if stacked else series[0].values[index] or 0
         parts.append(
             f'<text x="{x + bar_w / 2:.1f}" y="{y(max(total, 0)) - 4:.1f}" '
-            f'text-anchor="middle" font-size="12">{_fmt(total)}</text>'
+            f'text-anchor="middle" font-size="14">{_fmt(total)}</text>'
         )
         parts.append(_x_label(LEFT + index * slot + slot / 2, label))
     return _frame(title, labels, series, "".join(parts))
@@ -157,16 +162,16 @@ def _grid(ticks: Sequence[float], y: _Scale) -> str:
         lines.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" '
             f'stroke="{stroke}" stroke-width="1"/>'
-            f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="12">'
+            f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="14">'
             f"{_fmt(tick)}</text>"
         )
     return "".join(lines)
 
 
 def _x_label(x: float, label: str) -> str:
-    short = label if len(label) <= 14 else label[:13] + "…"
+    short = label if len(label) <= 11 else label[:10] + "…"
     return (
-        f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" font-size="12">'
+        f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" font-size="14">'
         f"{escape(short)}</text>"
     )
 
@@ -177,10 +182,10 @@ def _legend(series: Sequence[Series]) -> str:
     for number, one in enumerate(series):
         colour = PALETTE[number % len(PALETTE)]
         items.append(
-            f'<rect x="{x}" y="{HEIGHT - 18}" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{x + 16}" y="{HEIGHT - 8}" font-size="12">{escape(one.name)}</text>'
+            f'<rect x="{x}" y="{HEIGHT - 20}" width="14" height="14" fill="{colour}"/>'
+            f'<text x="{x + 18}" y="{HEIGHT - 8}" font-size="14">{escape(one.name)}</text>'
         )
-        x += 24 + 8 * min(len(one.name), 24)
+        x += 28 + 9 * min(len(one.name), 24)
     return "".join(items)
 
 
@@ -219,6 +224,10 @@ def _check_lengths(labels: Sequence[str], series: Sequence[Series]) -> None:
             raise ValueError(
                 f"series {one.name!r} has {len(one.values)} values for {len(labels)} labels"
             )
+
+
+def _whole(values: Sequence[Number]) -> bool:
+    return all(isinstance(v, int) for v in values)
 
 
 def _fmt(value: Number | None) -> str:
