@@ -243,3 +243,29 @@ def test_ingesting_the_same_purchase_twice_earns_once(engine: Engine, now: datet
 
     assert balance(engine, cid) == (3, 0)
     assert len(entries(engine, "earn")) == 1
+
+
+def test_returning_a_purchase_that_only_earned_a_bonus_takes_the_bonus_back(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _cafe(engine, now)
+    ingest(engine, now, _buy("p1", cid, ("latte", "drinks", 350, 1)))
+    ingest(engine, now, _buy("p2", cid, ("sugar", "food", 50, 1)))  # 0 points + 2nd-visit 10
+    assert balance(engine, cid) == (3 + 10, 0)
+
+    ingest(
+        engine,
+        now,
+        {
+            "type": "return",
+            "source": "pos",
+            "external_id": "r2",
+            "customer_id": cid,
+            "occurred_at": "2026-04-30T12:00:00+01:00",
+            "purchase_external_id": "p2",
+            "lines": [{"sku": "sugar"}],
+        },
+    )
+
+    assert balance(engine, cid) == (3, 0)
+    assert ledger_sums_match(engine)

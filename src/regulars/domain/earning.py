@@ -185,8 +185,9 @@ def earn_purchase(
         member.cap_day_points += line_points + bonus
     if rates.cap_month is not None:
         member.cap_month_points += line_points + bonus
-    # The basis of the line points: what a full return of the lines must add up to.
-    basis = raw_weighted if line_points else 0
+    # The basis of the points: a return of all of it takes back the lines' points and the
+    # bonuses (even when the lines themselves earned nothing).
+    basis = raw_weighted
     return Earned(line_points, bonus, basis, rules, spend)
 
 
