@@ -269,3 +269,15 @@ def test_a_staff_key_sees_its_own_location_and_not_another(
     assert found == []
     moved = staff.patch(f"/api/v1/customers/{mine}", json={"home_location": "CAFE-POR"})
     assert moved.status_code == 403
+
+
+def test_the_api_documents_a_customer_with_the_read_side_fields_and_nothing_else(
+    api_client: TestClient,
+) -> None:
+    components = api_client.get("/openapi.json").json()["components"]["schemas"]
+    summary = components["CustomerSummary"]["properties"]
+    profile = components["CustomerProfile"]["properties"]
+
+    assert summary["home_location"]["description"] == "Location code."
+    assert profile["lifetime_spend"]["description"] == "Net spend in minor units (cents)."
+    assert "search_first" not in profile and "birthday_key" not in profile

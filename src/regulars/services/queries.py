@@ -2,7 +2,8 @@
 
 Every function takes the actor and goes through ``services.access`` first, so a page or an
 endpoint built on these can never show a customer from another location. Results are plain
-frozen dataclasses; the API and the console render them their own way.
+frozen dataclasses naming each field they show, so a column added to a table never leaks
+into an answer: the console renders them, and the API answers with them as they are.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import Connection, and_, or_, select
 
 from regulars.domain.access import Actor
@@ -56,7 +58,7 @@ class CustomerSummary:
     birthday: date | None
     city: str
     status: str
-    home_location: str | None
+    home_location: Annotated[str | None, Field(description="Location code.")]
     last_visit_at: datetime | None
 
 
@@ -75,7 +77,7 @@ class CustomerProfile(CustomerSummary):
     updated_at: datetime
     last_purchase_at: datetime | None
     purchase_count: int
-    lifetime_spend: int
+    lifetime_spend: Annotated[int, Field(description="Net spend in minor units (cents).")]
     external_refs: dict[str, list[str]] = field(default_factory=dict)
 
 

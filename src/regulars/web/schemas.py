@@ -1,19 +1,21 @@
 """What the API answers with: public shapes, kept apart from the tables and the inputs.
 
 Inputs are the domain's own models (``CustomerIn``, ``CustomerPatch`` …), so that the API,
-CSV import and console validate the same way; outputs are defined here, so that a column
-added to a table never leaks into an answer by accident.
+CSV import and console validate the same way. Outputs are defined here, so that a column
+added to a table never leaks into an answer by accident, except where a service already
+answers with such a shape: customers, their 360° view and timeline are the read side's own
+dataclasses (``services.queries``), which name every field they show.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Any, Generic, Literal, TypeVar
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from regulars.domain.access import Actor
-from regulars.services import accounts, queries
+from regulars.services import accounts
 from regulars.services.ingest import IngestReport
 
 T = TypeVar("T")
@@ -109,105 +111,6 @@ class ApiKeyCreatedOut(ApiKeyOut):
     key: str = Field(description="The key itself. Shown this once; store it safely.")
 
 
-class _FromService(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
-class CustomerSummaryOut(_FromService):
-    id: int
-    card_number: str | None
-    first_name: str
-    last_name: str
-    email: str | None
-    phone: str | None
-    birthday: date | None
-    city: str
-    status: str
-    home_location: str | None = Field(description="Location code.")
-    last_visit_at: datetime | None
-
-
-class CustomerProfileOut(CustomerSummaryOut):
-    language: str
-    preferred_channel: str | None
-    quiet_start: time | None
-    quiet_end: time | None
-    owner_staff_id: int | None
-    household_id: int | None
-    merged_into_id: int | None
-    created_at: datetime
-    updated_at: datetime
-    last_purchase_at: datetime | None
-    purchase_count: int
-    lifetime_spend: int = Field(description="Net spend in minor units (cents).")
-    external_refs: dict[str, list[str]]
-
-
-class HouseholdMemberOut(_FromService):
-    id: int
-    name: str
-    relation: str
-    birthday: date | None
-    customer_id: int | None
-
-
-class HouseholdOut(_FromService):
-    id: int
-    name: str
-    members: list[HouseholdMemberOut]
-
-
-class AssetOut(_FromService):
-    id: int
-    kind: str
-    label: str
-    model_code: str
-    member_name: str | None
-    acquired_on: date | None
-    service_due_on: date | None
-    details: dict[str, Any]
-
-
-class PreferenceOut(_FromService):
-    label: str
-    value: str
-    updated_at: datetime
-
-
-class ConsentOut(_FromService):
-    channel: str
-    granted: bool
-    at: datetime
-    source: str
-
-
-class TimelineEntryOut(_FromService):
-    id: int
-    type: str
-    occurred_at: datetime
-    location: str | None
-    staff_id: int | None
-    source: str
-    external_id: str
-    payload: dict[str, Any]
-
-
-class CustomerOut(_FromService):
-    """The 360° view: profile, household, assets, preferences, consents, notes, complaints."""
-
-    profile: CustomerProfileOut
-    household: HouseholdOut | None
-    assets: list[AssetOut]
-    preferences: list[PreferenceOut]
-    consents: list[ConsentOut]
-    recent_notes: list[TimelineEntryOut]
-    open_complaints: list[TimelineEntryOut]
-
-    @classmethod
-    def of(cls, view: queries.Customer360) -> CustomerOut:
-        return cls.model_validate(view)
-
-
 class CreatedOut(BaseModel):
     id: int
 
@@ -240,19 +143,11 @@ class IngestOut(BaseModel):
 __all__ = [
     "ApiKeyCreatedOut",
     "ApiKeyOut",
-    "AssetOut",
-    "ConsentOut",
     "CreatedOut",
-    "CustomerOut",
-    "CustomerProfileOut",
-    "CustomerSummaryOut",
     "ErrorOut",
-    "HouseholdOut",
     "IngestOut",
     "ItemResultOut",
     "MeOut",
     "Page",
-    "PreferenceOut",
     "StaffOut",
-    "TimelineEntryOut",
 ]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
 
-from regulars.services.audit_trail import MAX_PAGE, browse_audit
+from regulars.services.audit_trail import MAX_PAGE, AuditEntry, browse_audit
 from regulars.web.deps import ActorDep, RuntimeDep
 from regulars.web.schemas import ErrorOut, Page
 
@@ -19,20 +18,7 @@ router = APIRouter(
 )
 
 
-class AuditEntryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    entity: str
-    entity_id: str
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
-@router.get("/audit", response_model=Page[AuditEntryOut], summary="The audit log, newest first")
+@router.get("/audit", response_model=Page[AuditEntry], summary="The audit log, newest first")
 def audit(
     actor: ActorDep,
     runtime: RuntimeDep,
@@ -46,7 +32,7 @@ def audit(
     until: Annotated[datetime | None, Query(description="Aware ISO 8601 date-time.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
-) -> Page[AuditEntryOut]:
+) -> Page[AuditEntry]:
     page = browse_audit(
         runtime.uow(readonly=True),
         actor,
@@ -59,7 +45,7 @@ def audit(
         limit=limit,
         cursor=cursor,
     )
-    return Page[AuditEntryOut](
-        items=[AuditEntryOut.model_validate(e) for e in page.entries],
+    return Page[AuditEntry](
+        items=list(page.entries),
         next_cursor=page.next_cursor,
     )

@@ -22,15 +22,9 @@ from regulars.domain.customers import (
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.services import customers as customer_service
 from regulars.services import queries
+from regulars.services.queries import Customer360, CustomerSummary, TimelineEntry
 from regulars.web.deps import ActorDep, IdempotencyKey, RuntimeDep, idempotent
-from regulars.web.schemas import (
-    CreatedOut,
-    CustomerOut,
-    CustomerSummaryOut,
-    ErrorOut,
-    Page,
-    TimelineEntryOut,
-)
+from regulars.web.schemas import CreatedOut, ErrorOut, Page
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No valid API key or session."},
@@ -44,11 +38,11 @@ router = APIRouter(prefix="/api/v1/customers", tags=["customers"], responses=ERR
 CustomerId = Annotated[int, Path(gt=0, le=2**62, description="The customer's id.")]
 
 
-def _view(runtime: Any, actor: Any, customer_id: int) -> CustomerOut:
-    return CustomerOut.of(queries.customer_360(runtime.uow(readonly=True), actor, customer_id))
+def _view(runtime: Any, actor: Any, customer_id: int) -> Customer360:
+    return queries.customer_360(runtime.uow(readonly=True), actor, customer_id)
 
 
-@router.post("", status_code=201, response_model=CustomerOut, summary="Enrol a customer")
+@router.post("", status_code=201, response_model=Customer360, summary="Enrol a customer")
 def create_customer(
     request: Request,
     actor: ActorDep,
@@ -65,7 +59,7 @@ def create_customer(
     return idempotent(request, actor, idempotency_key, body.model_dump(mode="json"), produce)
 
 
-@router.get("", response_model=Page[CustomerSummaryOut], summary="Search customers")
+@router.get("", response_model=Page[CustomerSummary], summary="Search customers")
 def search_customers(
     actor: ActorDep,
     runtime: RuntimeDep,
@@ -79,7 +73,7 @@ def search_customers(
     card_number: Annotated[str | None, Query(max_length=60)] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 20,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
-) -> Page[CustomerSummaryOut]:
+) -> Page[CustomerSummary]:
     offset = _offset(cursor)
     found = queries.search_customers(
         runtime.uow(readonly=True),
@@ -93,8 +87,8 @@ def search_customers(
         offset=offset,
     )
     more = len(found) > limit
-    return Page[CustomerSummaryOut](
-        items=[CustomerSummaryOut.model_validate(c) for c in found[:limit]],
+    return Page[CustomerSummary](
+        items=found[:limit],
         next_cursor=f"o{offset + limit}" if more else None,
     )
 
@@ -107,25 +101,25 @@ def _offset(cursor: str | None) -> int:
     return int(cursor[1:])
 
 
-@router.get("/{customer_id}", response_model=CustomerOut, summary="A customer's 360° view")
-def get_customer(actor: ActorDep, runtime: RuntimeDep, customer_id: CustomerId) -> CustomerOut:
+@router.get("/{customer_id}", response_model=Customer360, summary="A customer's 360° view")
+def get_customer(actor: ActorDep, runtime: RuntimeDep, customer_id: CustomerId) -> Customer360:
     return _view(runtime, actor, customer_id)
 
 
-@router.patch("/{customer_id}", response_model=CustomerOut, summary="Change a customer")
+@router.patch("/{customer_id}", response_model=Customer360, summary="Change a customer")
 def update_customer(
     actor: ActorDep,
     runtime: RuntimeDep,
     customer_id: CustomerId,
     body: Annotated[CustomerPatch, Body()],
-) -> CustomerOut:
+) -> Customer360:
     customer_service.update_customer(runtime.uow(), actor, customer_id, body, now=runtime.now())
     return _view(runtime, actor, customer_id)
 
 
 @router.get(
     "/{customer_id}/timeline",
-    response_model=Page[TimelineEntryOut],
+    response_model=Page[TimelineEntry],
     summary="The customer's timeline, newest first",
 )
 def customer_timeline(
@@ -137,7 +131,7 @@ def customer_timeline(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> Page[TimelineEntryOut]:
+) -> Page[TimelineEntry]:
     page = queries.timeline(
         runtime.uow(readonly=True),
         actor,
@@ -146,8 +140,8 @@ def customer_timeline(
         limit=limit,
         cursor=cursor,
     )
-    return Page[TimelineEntryOut](
-        items=[TimelineEntryOut.model_validate(e) for e in page.entries],
+    return Page[TimelineEntry](
+        items=list(page.entries),
         next_cursor=page.next_cursor,
     )
 
@@ -200,7 +194,7 @@ def add_asset(
 
 @router.put(
     "/{customer_id}/preferences",
-    response_model=CustomerOut,
+    response_model=Customer360,
     summary="Save a preference (replaces the one with the same label)",
 )
 def set_preference(
@@ -208,14 +202,14 @@ def set_preference(
     runtime: RuntimeDep,
     customer_id: CustomerId,
     body: Annotated[PreferenceIn, Body()],
-) -> CustomerOut:
+) -> Customer360:
     customer_service.set_preference(runtime.uow(), actor, customer_id, body, now=runtime.now())
     return _view(runtime, actor, customer_id)
 
 
 @router.put(
     "/{customer_id}/consents",
-    response_model=CustomerOut,
+    response_model=Customer360,
     summary="Record consent given or withdrawn on one channel",
 )
 def set_consent(
@@ -223,7 +217,7 @@ def set_consent(
     runtime: RuntimeDep,
     customer_id: CustomerId,
     body: Annotated[ConsentIn, Body()],
-) -> CustomerOut:
+) -> Customer360:
     customer_service.set_consent(runtime.uow(), actor, customer_id, body, now=runtime.now())
     return _view(runtime, actor, customer_id)
 
@@ -236,7 +230,7 @@ class MergeIn(BaseModel):
 
 @router.post(
     "/{customer_id}/merge",
-    response_model=CustomerOut,
+    response_model=Customer360,
     summary="Fold a duplicate profile into this one (both timelines become one)",
 )
 def merge_customers(
@@ -244,7 +238,7 @@ def merge_customers(
     runtime: RuntimeDep,
     customer_id: CustomerId,
     body: Annotated[MergeIn, Body()],
-) -> CustomerOut:
+) -> Customer360:
     customer_service.merge_customers(
         runtime.uow(), actor, customer_id, body.duplicate_id, now=runtime.now()
     )
