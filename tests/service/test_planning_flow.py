@@ -315,3 +315,26 @@ def test_an_address_the_server_refuses_makes_the_touch_fall_back_with_the_reason
     [shown] = plan_of_day(UnitOfWork(engine), CLI, FRIDAY)
     assert shown["touch"] == "in_person"
     assert "e-mail failed: 550 no such mailbox → falls back" in shown["reasons"]
+
+
+def test_a_regular_is_lapsing_once_silence_passes_k_times_their_own_rhythm(engine: Engine) -> None:
+    factories.location(engine, SIX, code="CAFE-LIS", kind="cafe")  # k = 3, floor 14 days
+    enrolled = SIX - timedelta(days=100)
+    regular = factories.customer(engine, enrolled, first_name="Tomás", home_location="CAFE-LIS")
+    fresh = factories.customer(engine, enrolled, first_name="Vera", home_location="CAFE-LIS")
+    bought = [
+        factories.purchase(f"{who}-{n}", customer_id=cid, at=(SIX - timedelta(days=d)).isoformat())
+        for who, cid, days in (("t", regular, (90, 70, 60, 51)), ("v", fresh, (90, 70, 60, 5)))
+        for n, d in enumerate(days)
+    ]
+    ingest_events(UnitOfWork(engine), bought, now=SIX)
+
+    today = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    tomorrow = plan_day(
+        UnitOfWork(engine), day=FRIDAY + timedelta(days=1), now=SIX + timedelta(days=1)
+    )
+
+    assert [(line.customer_id, line.moment) for line in today.lines] == [(regular, "lapsing")]
+    assert "lapsing regular (last seen 2026-03-11)" in today.lines[0].reasons
+    assert tomorrow.lines == []
+    assert tomorrow.already_decided == 1
