@@ -12,6 +12,7 @@ from regulars.channels.base import SendResult
 from regulars.channels.fake import FakeChannel
 from regulars.domain.access import CLI
 from regulars.domain.errors import Conflict, InvalidInput
+from regulars.services import customers as customer_service
 from regulars.services.briefs import brief_for_task
 from regulars.services.ingest import ingest_events
 from regulars.services.outbox import deliver_outbox
@@ -338,3 +339,79 @@ def test_a_regular_is_lapsing_once_silence_passes_k_times_their_own_rhythm(engin
     assert "lapsing regular (last seen 2026-03-11)" in today.lines[0].reasons
     assert tomorrow.lines == []
     assert tomorrow.already_decided == 1
+
+
+def test_every_kind_of_moment_is_found_from_the_timeline_and_the_profile(engine: Engine) -> None:
+    rui = _dealer(engine, capacity=20)
+    ana = factories.customer(
+        engine,
+        datetime(2023, 5, 1, 9, 0, tzinfo=UTC),
+        first_name="Ana",
+        phone="+351910000001",
+        home_location="DEAL-POR",
+        owner_staff_id=rui,
+    )
+    customer_service.add_household_member(
+        UnitOfWork(engine),
+        CLI,
+        ana,
+        {"name": "Rui Jr", "relation": "child", "birthday": "2010-05-01"},
+        now=SIX,
+    )
+    customer_service.add_asset(
+        UnitOfWork(engine),
+        CLI,
+        ana,
+        {"kind": "car", "label": "ID.4", "model_code": "VW-ID4", "service_due_on": "2026-05-20"},
+        now=SIX,
+    )
+    customer_service.set_preference(
+        UnitOfWork(engine),
+        CLI,
+        ana,
+        {"label": "date: wedding anniversary", "value": "05-01"},
+        now=SIX,
+    )
+    yesterday = "2026-04-30T15:00:00+01:00"
+    base = {"source": "t", "customer_id": ana, "occurred_at": yesterday}
+    ingest_events(
+        UnitOfWork(engine),
+        [
+            {
+                "type": "recall",
+                "source": "vw",
+                "external_id": "r1",
+                "occurred_at": yesterday,
+                "asset_model": "VW-ID4",
+                "title": "Brake hose",
+            },
+            {**base, "external_id": "s1", "type": "survey_answer", "score": 3},
+            {**base, "external_id": "c1", "type": "call", "emotion": "unhappy", "notes": "Late"},
+            {
+                **base,
+                "external_id": "k1",
+                "type": "ticket",
+                "ticket_id": "T9",
+                "occurred_at": "2026-04-29T10:00:00+01:00",
+                "subject": "Scratch",
+            },
+            {**base, "external_id": "g1", "type": "tier", "change": "grace", "tier_to": "gold"},
+        ],
+        now=SIX,
+    )
+
+    report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+
+    assert {line.moment for line in report.lines} == {
+        "anniversary",
+        "household_birthday",
+        "service_due",
+        "custom_date",
+        "recall",
+        "detractor",
+        "unhappy_call",
+        "complaint_open",
+        "tier_grace",
+    }
+    calls = [line for line in report.lines if line.touch == "call"]
+    assert len(calls) == 1  # one person, one call: the rest rides along or has its own touch
