@@ -14,6 +14,7 @@ from regulars.services.ingest import ingest_events
 from regulars.store.tables import audit_log, consents, customers, events, household_members
 from regulars.store.uow import UnitOfWork
 from tests import factories
+from tests.loyalty_support import balance, ledger_sums_match, load, program_text
 
 
 def test_a_customer_is_enrolled_with_normalised_contact_details_and_an_audit_entry(
@@ -130,6 +131,32 @@ def test_merging_duplicates_keeps_both_timelines_and_the_old_card_still_resolves
     with engine.connect() as conn:
         owner = conn.scalar(select(events.c.customer_id).where(events.c.external_id == "p3"))
     assert owner == keep
+
+
+def test_merging_duplicates_brings_the_duplicates_loyalty_points_along(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now)
+    load(engine, now, program_text("cafe", **{"  welcome_bonus: 25": "  welcome_bonus: 0"}))
+    keep = factories.customer(engine, now, card_number="K-100")
+    dup = factories.customer(engine, now, card_number="D-100")
+    cake = [{"sku": "cake", "category": "food", "unit_price": 1000}]
+    ingest_events(
+        UnitOfWork(engine),
+        [
+            factories.purchase("p1", customer_id=keep, location="CAFE-LIS", lines=cake),
+            factories.purchase("p2", customer_id=dup, location="CAFE-LIS", lines=cake),
+        ],
+        now=now,
+    )
+    points = balance(engine, keep)[1] + balance(engine, dup)[1]
+    assert points > 0
+
+    service.merge_customers(UnitOfWork(engine), CLI, keep, dup, now=now)
+
+    assert balance(engine, keep) == (0, points)
+    assert balance(engine, dup) == (0, 0)
+    assert ledger_sums_match(engine)
 
 
 def test_a_spouse_gets_a_household_and_her_own_car(engine: Engine, now: datetime) -> None:

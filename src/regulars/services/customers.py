@@ -29,6 +29,7 @@ from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFoun
 from regulars.domain.events import ConsentChanged, Merged
 from regulars.services.access import access_customer, require, require_location
 from regulars.services.ingest import append_events
+from regulars.services.loyalty import merge_memberships
 from regulars.store import audit
 from regulars.store.ids import insert_one
 from regulars.store.tables import (
@@ -259,9 +260,9 @@ def merge_customers(
 ) -> None:
     """Fold a duplicate profile into the one to keep; both timelines become one.
 
-    Events, refs, assets, preferences and consents move over; profile fields the kept
-    customer lacks are filled from the duplicate; the duplicate stays as a ``merged``
-    pointer so that old card numbers and ids still resolve.
+    Events, refs, assets, preferences, consents and loyalty memberships move over; profile
+    fields the kept customer lacks are filled from the duplicate; the duplicate stays as a
+    ``merged`` pointer so that old card numbers and ids still resolve.
     """
     require(actor, "customers:write")
     if keep_id == duplicate_id:
@@ -277,6 +278,7 @@ def merge_customers(
         conn.execute(
             update(events).where(events.c.customer_id == duplicate_id).values(customer_id=keep_id)
         )
+        merge_memberships(conn, keep_id, duplicate_id)
         conn.execute(
             update(customer_refs)
             .where(customer_refs.c.customer_id == duplicate_id)
