@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from regulars.domain.access import CLI, Actor
 from regulars.domain.customers import Role
-from regulars.domain.errors import Conflict, Forbidden
+from regulars.domain.errors import Conflict, Forbidden, InvalidInput
 from regulars.services import customers as customer_service
 from regulars.services import loyalty
 from regulars.services.goodwill import approve_goodwill, decline_goodwill, grant_goodwill
@@ -268,4 +268,21 @@ def test_merging_a_duplicate_adds_its_points_and_keeps_the_better_tier(
 
     assert balance(engine, keep) == (0, 10 + 20)
     assert balance(engine, dup) == (0, 0)
+    assert ledger_sums_match(engine)
+
+
+def test_a_manager_adjusts_a_balance_with_a_reason_but_never_below_zero(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member(engine, now, **{"  pending_days: 7": "  pending_days: 0"})
+
+    loyalty.adjust_points(UnitOfWork(engine), MANAGER, cid, "cafe", 40, "Lost receipt", now=now)
+    loyalty.adjust_points(UnitOfWork(engine), MANAGER, cid, "cafe", -15, "Booked twice", now=now)
+    with pytest.raises(InvalidInput, match="only 35 points"):
+        loyalty.adjust_points(UnitOfWork(engine), MANAGER, cid, "cafe", -36, "Oops", now=now)
+    with pytest.raises(Forbidden):
+        loyalty.adjust_points(UnitOfWork(engine), BARISTA, cid, "cafe", 5, "Nice", now=now)
+
+    assert balance(engine, cid) == (10 + 40 - 15, 0)
+    assert [e["kind"] for e in entries(engine)][-2:] == ["adjust", "adjust"]
     assert ledger_sums_match(engine)

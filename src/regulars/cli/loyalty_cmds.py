@@ -304,6 +304,27 @@ def status_cmd(customer_id: int, now: NowOption = None, as_json: JsonOption = Fa
             console.print(f"  {item['points']:,} points expire on {item['on']:%Y-%m-%d}.")
 
 
+@loyalty_app.command("adjust")
+def adjust_cmd(
+    customer_id: int,
+    program: str,
+    points: Annotated[
+        int, typer.Option("--points", help="Points to add, or take away when negative.")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why, in a sentence.")],
+    now: NowOption = None,
+) -> None:
+    """Correct a member's balance (audited; never below zero)."""
+    rt = runtime(now)
+    try:
+        result = loyalty.adjust_points(
+            rt.uow(), CLI, customer_id, program, points, reason, now=rt.now()
+        )
+    except RegularsError as error:
+        _explain(error)
+    console.print(f"Adjusted: {result['available_points']:,} points available now.")
+
+
 @loyalty_app.command("enrol")
 def enrol_cmd(customer_id: int, program: str, now: NowOption = None) -> None:
     """Opt a customer in to a program."""

@@ -933,6 +933,81 @@ def rewards_catalogue(uow: UnitOfWork, program: str | None = None) -> list[dict[
         return out
 
 
+def adjust_points(
+    uow: UnitOfWork,
+    actor: Actor,
+    customer_id: int,
+    program: str,
+    points: int,
+    reason: str,
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """A manager corrects a balance (a lost receipt, a double booking): audited, with a reason.
+
+    Positive points become a new lot (expiring like earned points); negative ones are taken
+    from the available points, nearest expiry first, and never below zero.
+    """
+    require(actor, "loyalty:write")
+    require_manager(actor)
+    reason = reason.strip()
+    problems = []
+    if points == 0 or abs(points) > 10_000_000:
+        problems.append(FieldProblem("points", "give a non-zero number of points"))
+    if not reason or len(reason) > 500:
+        problems.append(FieldProblem("reason", "say in 1 to 500 characters why"))
+    if problems:
+        raise InvalidInput(problems)
+    with uow:
+        conn = uow.conn
+        access_customer(conn, actor, customer_id)
+        lp = _program(conn, program)
+        member = load_members(conn, program, [customer_id], lock=True).get(customer_id)
+        if member is None:
+            raise InvalidInput([FieldProblem("customer_id", f"not a member of {lp.program.name}")])
+        book = Book(conn, now, actor.label)
+        before = member.available
+        if points > 0:
+            _, expires = lot_dates(lp.program, now)
+            book.credit(
+                member,
+                "adjust",
+                points,
+                at=now,
+                reason=f"adjustment: {reason}",
+                event_id=None,
+                matured=True,
+                expires_at=expires,
+                counts_as_earned=False,
+            )
+        else:
+            if member.available < -points:
+                raise InvalidInput(
+                    [FieldProblem("points", f"only {member.available} points are available")]
+                )
+            book.spend(
+                member, "adjust", -points, at=now, reason=f"adjustment: {reason}", event_id=None
+            )
+        book.flush()
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="loyalty.adjust",
+            entity="customer",
+            entity_id=customer_id,
+            before={"available": before},
+            after={
+                "available": member.available,
+                "points": points,
+                "reason": reason,
+                "program": program,
+            },
+        )
+        uow.commit()
+    return {"program": program, "points": points, "available_points": member.available}
+
+
 def merge_memberships(conn: Connection, keep_id: int, duplicate_id: int) -> None:
     """Fold a duplicate customer's memberships into the kept customer's, in the caller's
     transaction (``merge_customers`` calls this): points, lots, history and redemptions move
@@ -993,6 +1068,7 @@ def merge_memberships(conn: Connection, keep_id: int, duplicate_id: int) -> None
 
 __all__ = [
     "OWN_SOURCE",
+    "adjust_points",
     "apply_ingested",
     "census",
     "check_program",
