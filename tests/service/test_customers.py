@@ -8,10 +8,19 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from regulars.domain.access import CLI, Actor
-from regulars.domain.errors import Conflict, InvalidInput, NotFound
+from regulars.domain.customers import Role
+from regulars.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from regulars.services import customers as service
 from regulars.services.ingest import ingest_events
-from regulars.store.tables import audit_log, consents, customers, events, household_members
+from regulars.store.tables import (
+    audit_log,
+    consents,
+    customers,
+    events,
+    household_members,
+    locations,
+    staff,
+)
 from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.loyalty_support import balance, ledger_sums_match, load, program_text
@@ -193,3 +202,22 @@ def test_a_spouse_gets_a_household_and_her_own_car(engine: Engine, now: datetime
             {"kind": "car", "label": "x", "member_name": "Nobody"},
             now=now,
         )
+
+
+def test_only_an_owner_opens_a_location_and_only_a_manager_adds_staff(
+    engine: Engine, now: datetime
+) -> None:
+    lisbon = factories.location(engine, now)
+    manager = Actor(kind="staff", id=1, role=Role.manager, locations=frozenset({lisbon}))
+    barista = Actor(kind="staff", id=2, role=Role.staff, locations=frozenset({lisbon}))
+    place = {"code": "CAFE-OPO", "name": "Porto", "timezone": "Europe/Lisbon"}
+    person = {"email": "new@example.com", "name": "New", "role": "staff", "locations": ["CAFE-LIS"]}
+
+    with pytest.raises(Forbidden):
+        service.create_location(UnitOfWork(engine), manager, place, now=now)
+    with pytest.raises(Forbidden):
+        service.create_staff(UnitOfWork(engine), barista, person, now=now)
+
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(locations)) == 1
+        assert conn.scalar(select(func.count()).select_from(staff)) == 0

@@ -22,12 +22,19 @@ from regulars.domain.customers import (
     CustomerPatch,
     HouseholdMemberIn,
     PreferenceIn,
+    Role,
     birthday_key,
     derived_columns,
 )
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, validate
 from regulars.domain.events import ConsentChanged, Merged
-from regulars.services.access import access_customer, require, require_location
+from regulars.services.access import (
+    access_customer,
+    require,
+    require_location,
+    require_manager,
+    require_role,
+)
 from regulars.services.ingest import append_events
 from regulars.services.loyalty import merge_memberships
 from regulars.store import audit
@@ -352,7 +359,8 @@ def merge_customers(
 def create_location(
     uow: UnitOfWork, actor: Actor, data: Mapping[str, Any], *, now: datetime
 ) -> int:
-    """Open a location (its IANA time zone drives quiet hours and the daily plan)."""
+    """Open a location (its IANA time zone drives quiet hours and the daily plan); owners only."""
+    require_role(actor, Role.owner)
     loc = validate(LocationIn, data)
     with uow:
         if uow.conn.scalar(select(locations.c.id).where(locations.c.code == loc.code)):
@@ -379,7 +387,12 @@ def create_staff(
     now: datetime,
     password_hash: str | None = None,
 ) -> int:
-    """Add a member of staff at one or more locations (by code)."""
+    """Add a member of staff at one or more locations (by code).
+
+    Who may add whom at which location is ``accounts.add_staff``'s question; this checks
+    only that the actor manages at all, so that no caller can skip the check by mistake.
+    """
+    require_manager(actor)
     person = validate(StaffIn, data)
     with uow:
         conn = uow.conn
