@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from regulars.domain.errors import Conflict
 from regulars.services import idempotency
+from regulars.store.tables import idempotency_keys
 from regulars.store.uow import UnitOfWork
 
 
@@ -49,6 +50,23 @@ def test_a_released_key_runs_afresh(engine: Engine, now: datetime) -> None:
     idempotency.claim(UnitOfWork(engine), "k3", "s", digest, now=now)
     idempotency.release(UnitOfWork(engine), "k3", "s")
     assert idempotency.claim(UnitOfWork(engine), "k3", "s", digest, now=now) is None
+
+
+def test_answers_are_forgotten_after_a_day_with_the_customer_data_they_hold(
+    engine: Engine, now: datetime
+) -> None:
+    digest = idempotency.request_hash({"first_name": "Angela"})
+    idempotency.claim(UnitOfWork(engine), "k4", "s", digest, now=now)
+    answer = idempotency.StoredAnswer(201, {"profile": {"first_name": "Angela"}})
+    idempotency.remember(UnitOfWork(engine), "k4", "s", answer)
+    hour_before = now + idempotency.KEEP_ANSWERS - timedelta(hours=1)
+    assert idempotency.claim(UnitOfWork(engine), "k4", "s", digest, now=hour_before) == answer
+
+    idempotency.claim(UnitOfWork(engine), "other", "s", "d", now=now + idempotency.KEEP_ANSWERS * 2)
+
+    with engine.connect() as conn:
+        kept = list(conn.scalars(select(idempotency_keys.c.key)))
+    assert kept == ["other"]
 
 
 @given(st.dictionaries(st.text(max_size=5), st.integers(), max_size=6))

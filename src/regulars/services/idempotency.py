@@ -4,6 +4,10 @@ A client sends ``Idempotency-Key``; the first request claims the key (in its own
 transaction, so a concurrent twin sees it at once), runs, and stores its answer. A repeat
 with the same body gets the stored answer; a repeat with a different body is a conflict and
 writes nothing. An answer that was a server fault is not kept, so the client may retry.
+
+Answers are kept for ``KEEP_ANSWERS`` (a day, as payment APIs do): long enough for any
+retry, and no longer, because an answer may hold a customer's profile that erasure cannot
+find there. Each claim clears the expired ones, an index range.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ PENDING = 0  # status_code of a claimed key whose request is still running
 #: A claim older than this whose request never finished (the process died) may be retaken.
 STALE_CLAIM = timedelta(minutes=5)
 MAX_KEY_LENGTH = 200
+KEEP_ANSWERS = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,9 @@ def claim(
         )
     scope = scope[:60]
     with uow:
+        uow.conn.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.created_at < now - KEEP_ANSWERS)
+        )
         try:
             uow.conn.execute(
                 insert(idempotency_keys).values(

@@ -234,6 +234,7 @@ idempotency_keys = Table(
     Column("response", Json, nullable=False),
     Column("status_code", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:38:37.268650
+Create Date: 2026-11-26 06:47:37.192257
 """
 
 from collections.abc import Sequence
@@ -72,6 +72,9 @@ def upgrade() -> None:
         sa.Column("created_at", regulars.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", "scope", name=op.f("pk_idempotency_keys")),
     )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index("ix_idempotency_keys_created_at", ["created_at"], unique=False)
+
     op.create_table(
         "locations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -1041,6 +1044,9 @@ def downgrade() -> None:
 
     op.drop_table("login_attempts")
     op.drop_table("locations")
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_idempotency_keys_created_at")
+
     op.drop_table("idempotency_keys")
     op.drop_table("households")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
