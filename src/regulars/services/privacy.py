@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, or_, select, update
 
 from regulars.domain.access import Actor
 from regulars.domain.customers import derived_columns
@@ -373,9 +373,7 @@ def _with_merged(conn: Connection, customer_id: int) -> list[int]:
 
 
 def _audit_about(ids: list[int]) -> Any:
-    return or_(
-        *((audit_log.c.entity == "customer") & (audit_log.c.entity_id == str(cid)) for cid in ids)
-    )
+    return and_(audit_log.c.entity == "customer", audit_log.c.entity_id.in_([str(i) for i in ids]))
 
 
 def _other_records(ids: list[int]) -> list[tuple[Table, Any]]:
