@@ -156,3 +156,14 @@ def test_an_unknown_location_is_refused(shop: Path) -> None:
 
     assert code == 2
     assert "unknown location 'NOWHERE'" in out
+
+
+def test_an_output_file_that_cannot_be_written_is_named_not_a_traceback(
+    shop: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-folder" / "customers.csv"
+
+    code, out = run("export", "customers", "--out", str(missing))
+
+    assert code == 2
+    assert "cannot write here" in out and "Traceback" not in out

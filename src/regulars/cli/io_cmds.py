@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         write = exporter.export_customers if what == What.customers else exporter.export_events
         try:
             total = count(rt.engine, CLI, location=location)
-            handle = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+            handle = _open_for_writing(out) if out else sys.stdout
             try:
                 with _bar(f"exporting {what.value}", total, errors) as advance:
                     written = write(
@@ -170,13 +170,21 @@ def _run_import(
         rt.engine.dispose()
     _print_report(report)
     if report_path is not None:
-        with report_path.open("w", encoding="utf-8", newline="") as handle:
+        with _open_for_writing(report_path) as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(("line", "column", "reason"))
             writer.writerows((p.line, p.column, p.reason) for p in report.problems)
         console.print(f"Rejected rows written to [bold]{report_path}[/]")
     if report.rejected:
         raise typer.Exit(1)
+
+
+def _open_for_writing(path: Path) -> TextIO:
+    """A file to write, or a one-line error naming it (a missing folder, no permission)."""
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as error:
+        raise fail(f"{path}: cannot write here ({error.strerror or error})") from None
 
 
 def _print_report(report: importer.ImportReport) -> None:
