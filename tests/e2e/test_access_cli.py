@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from regulars.cli import app
@@ -16,6 +17,7 @@ from regulars.domain.access import CLI
 from regulars.services import accounts
 from regulars.services.customers import create_customer, create_location
 from regulars.store.db import make_engine
+from regulars.store.tables import audit_log
 from regulars.store.uow import UnitOfWork
 
 NOW = "2026-05-01T09:00:00+01:00"
@@ -161,3 +163,18 @@ def test_a_customer_is_exported_as_json_and_erased_only_with_yes(
     assert code == 0, out
     code, out = run("customer", "export", "1")
     assert json.loads(out)["profile"]["first_name"] == "[erased]"
+
+
+def test_an_export_to_a_folder_that_does_not_exist_stops_before_it_is_audited(
+    cli_db: str, tmp_path: Path
+) -> None:
+    code, out = run("customer", "export", "1", "--out", str(tmp_path / "nowhere" / "a.json"))
+    assert code == 2
+    assert "cannot write here" in out
+    code, out = run("customer", "export", "99", "--out", str(tmp_path / "b.json"))
+    assert code == 2
+    assert not (tmp_path / "b.json").exists()
+
+    with make_engine(cli_db).connect() as conn:
+        exports = conn.scalar(select(func.count()).where(audit_log.c.action == "customer.export"))
+    assert exports == 0

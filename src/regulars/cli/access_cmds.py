@@ -184,15 +184,20 @@ def customer_export(
 ) -> None:
     """Everything held about a customer, as JSON (for a data access request)."""
     rt = runtime(now)
+    try:  # open the file first: the export is audited, so it must not fail after it
+        handle = out.open("w", encoding="utf-8") if out is not None else sys.stdout
+    except OSError as error:
+        raise fail(f"{out}: cannot write here ({error.strerror or error})") from None
     try:
         document = privacy.export_customer(rt.uow(), CLI, customer_id, now=rt.now())
+        handle.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
     except RegularsError as error:
+        if out is not None:
+            handle.close()
+            out.unlink()
         raise _explain(error) from None
-    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
-    if out is None:
-        print(text)
-    else:
-        out.write_text(text + "\n", encoding="utf-8")
+    if out is not None:
+        handle.close()
         console.print(f"Wrote {out}")
 
 
