@@ -632,6 +632,8 @@ class Book:
 
 def _after(utc: datetime, start: datetime, later: datetime) -> str:
     """``later`` as UTC text, given ``start`` already converted to naive UTC ``utc``."""
+    if later.utcoffset() == start.utcoffset():  # the usual case: the plain difference is exact
+        return (utc + (later - start)).isoformat(" ", "microseconds")
     seconds = later.timestamp() - start.timestamp()
     return (utc + timedelta(seconds=seconds)).isoformat(" ", "microseconds")
 
