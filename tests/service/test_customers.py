@@ -112,6 +112,28 @@ def test_staff_of_one_location_cannot_see_a_customer_of_another(
         service.update_customer(UnitOfWork(engine), counter, cid, {"city": "x"}, now=now)
 
 
+def test_an_update_may_not_leave_the_preferred_channel_without_its_address(
+    engine: Engine, now: datetime
+) -> None:
+    cid = factories.customer(engine, now, email="ana@example.com", preferred_channel="email")
+
+    for change in ({"email": None}, {"preferred_channel": "sms"}):
+        with pytest.raises(InvalidInput) as caught:
+            service.update_customer(UnitOfWork(engine), CLI, cid, change, now=now)
+        assert caught.value.field == "preferred_channel"
+
+    service.update_customer(
+        UnitOfWork(engine),
+        CLI,
+        cid,
+        {"phone": "+351912345678", "preferred_channel": "sms"},
+        now=now,
+    )
+    with engine.connect() as conn:
+        row = conn.execute(select(customers).where(customers.c.id == cid)).one()
+    assert (row.email, row.preferred_channel) == ("ana@example.com", "sms")
+
+
 def test_merging_duplicates_keeps_both_timelines_and_the_old_card_still_resolves(
     engine: Engine, now: datetime
 ) -> None:

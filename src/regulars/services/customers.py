@@ -127,6 +127,7 @@ def update_customer(
         for key in ("language", "last_name", "city", "status"):
             if key in values and values[key] is None:
                 raise InvalidInput([FieldProblem(key, "cannot be cleared")])
+        _check_reachable(before | values)
         if not values:
             return
         conn.execute(
@@ -446,6 +447,15 @@ def _check_owner(conn: Connection, staff_id: int | None) -> None:
         and conn.scalar(select(staff.c.id).where(staff.c.id == staff_id)) is None
     ):
         raise InvalidInput([FieldProblem("owner_staff_id", "no such member of staff")])
+
+
+def _check_reachable(profile: Mapping[str, Any]) -> None:
+    """The rule ``CustomerIn`` applies on enrolment, for the profile as a change leaves it."""
+    for channel, contact in (("email", "email"), ("sms", "phone")):
+        if profile.get("preferred_channel") == channel and not profile.get(contact):
+            raise InvalidInput(
+                [FieldProblem("preferred_channel", f"is {channel} but no {contact} is kept")]
+            )
 
 
 def _check_unique_card(conn: Connection, card: str | None, customer_id: int | None) -> None:
