@@ -35,8 +35,13 @@ from regulars.store.tables import customers, locations
 
 console = Console(stderr=True)
 PROGRAM = Path(__file__).parent.parent / "src/regulars/demo/programs/cafe.yaml"
-SKUS = [("latte", "drinks", 350), ("croissant", "food", 220), ("beans-1kg", "retail", 1890),
-        ("tea", "drinks", 300), ("cake", "food", 410)]
+SKUS = [
+    ("latte", "drinks", 350),
+    ("croissant", "food", 220),
+    ("beans-1kg", "retail", 1890),
+    ("tea", "drinks", 300),
+    ("cake", "food", 410),
+]
 
 
 def make_events(count: int, customer_count: int, seed: int) -> list[dict[str, Any]]:
@@ -47,17 +52,25 @@ def make_events(count: int, customer_count: int, seed: int) -> list[dict[str, An
         lines = []
         for _ in range(rng.randint(1, 3)):
             sku, category, price = rng.choice(SKUS)
-            lines.append({"sku": sku, "category": category, "unit_price": price,
-                          "quantity": rng.randint(1, 2)})
-        out.append({
-            "type": "purchase",
-            "source": "pos",
-            "external_id": f"bench-{n}",
-            "occurred_at": (start + timedelta(seconds=n * 37)).isoformat(),
-            "customer_id": rng.randint(1, customer_count),
-            "location": "CAFE-LIS",
-            "lines": lines,
-        })
+            lines.append(
+                {
+                    "sku": sku,
+                    "category": category,
+                    "unit_price": price,
+                    "quantity": rng.randint(1, 2),
+                }
+            )
+        out.append(
+            {
+                "type": "purchase",
+                "source": "pos",
+                "external_id": f"bench-{n}",
+                "occurred_at": (start + timedelta(seconds=n * 37)).isoformat(),
+                "customer_id": rng.randint(1, customer_count),
+                "location": "CAFE-LIS",
+                "lines": lines,
+            }
+        )
     return out
 
 
@@ -65,25 +78,42 @@ def seed_business(settings: Settings, customer_count: int, now: datetime) -> Any
     """Customers at one café, and the café chain's real loyalty program in force."""
     runtime = build(settings)
     with runtime.engine.begin() as conn:
-        conn.execute(locations.insert().values(id=1, code="CAFE-LIS", name="Café Lisboa",
-                                               brand="Café Regulars", timezone="Europe/Lisbon"))
-        conn.execute(customers.insert(), [
-            {"id": i, "card_number": f"C{i:08d}", "first_name": f"Customer {i}",
-             "created_at": now, "updated_at": now, "home_location_id": 1}
-            for i in range(1, customer_count + 1)
-        ])
+        conn.execute(
+            locations.insert().values(
+                id=1,
+                code="CAFE-LIS",
+                name="Café Lisboa",
+                brand="Café Regulars",
+                timezone="Europe/Lisbon",
+            )
+        )
+        conn.execute(
+            customers.insert(),
+            [
+                {
+                    "id": i,
+                    "card_number": f"C{i:08d}",
+                    "first_name": f"Customer {i}",
+                    "created_at": now,
+                    "updated_at": now,
+                    "home_location_id": 1,
+                }
+                for i in range(1, customer_count + 1)
+            ],
+        )
     load_program_file(runtime.uow(), CLI, PROGRAM.read_text(encoding="utf-8"), now=now)
     return runtime
 
 
-def run_service(runtime: Any, batch_events: list[dict[str, Any]], batch: int,
-                now: datetime) -> float:
+def run_service(
+    runtime: Any, batch_events: list[dict[str, Any]], batch: int, now: datetime
+) -> float:
     started = time.perf_counter()
     created = 0
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("ingest_events", total=len(batch_events))
         for start in range(0, len(batch_events), batch):
-            part = batch_events[start:start + batch]
+            part = batch_events[start : start + batch]
             report = ingest_events(runtime.uow(), part, now=now)
             created += report.created
             progress.advance(task, len(part))
@@ -96,8 +126,17 @@ def run_service(runtime: Any, batch_events: list[dict[str, Any]], batch: int,
 def run_raw(path: Path, batch_events: list[dict[str, Any]], batch: int) -> float:
     """The same rows, prepared in advance, into a bare table with the same unique key."""
     rows = [
-        (n + 1, e["customer_id"], e["type"], e["occurred_at"], 1, e["source"],
-         e["external_id"], json.dumps({"lines": e["lines"]}), e["occurred_at"])
+        (
+            n + 1,
+            e["customer_id"],
+            e["type"],
+            e["occurred_at"],
+            1,
+            e["source"],
+            e["external_id"],
+            json.dumps({"lines": e["lines"]}),
+            e["occurred_at"],
+        )
         for n, e in enumerate(batch_events)
     ]
     conn = sqlite3.connect(path, isolation_level=None)
@@ -111,8 +150,9 @@ def run_raw(path: Path, batch_events: list[dict[str, Any]], batch: int) -> float
     started = time.perf_counter()
     for start in range(0, len(rows), batch):
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT INTO raw_events VALUES (?,?,?,?,?,?,?,?,?)",
-                         rows[start:start + batch])
+        conn.executemany(
+            "INSERT INTO raw_events VALUES (?,?,?,?,?,?,?,?,?)", rows[start : start + batch]
+        )
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
@@ -147,8 +187,15 @@ def main() -> None:
     table.add_row("raw executemany (limit)", f"{raw_s:.2f}", f"{raw_per_s:,.0f}")
     table.add_row("ratio", "", f"{ratio:.2f}")
     Console().print(table)
-    print(json.dumps({"events_per_s": round(events_per_s), "raw_rows_per_s": round(raw_per_s),
-                      "ratio": round(ratio, 3)}))
+    print(
+        json.dumps(
+            {
+                "events_per_s": round(events_per_s),
+                "raw_rows_per_s": round(raw_per_s),
+                "ratio": round(ratio, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

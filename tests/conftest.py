@@ -37,7 +37,7 @@ def _postgres_server() -> tuple[str | None, str]:
         with probe.connect() as conn:
             conn.execute(text("select 1"))
         probe.dispose()
-    except Exception as error:  # noqa: BLE001 - any failure means "not reachable", reported below
+    except Exception as error:  # any failure means "not reachable"; the reason is reported
         return None, f"PostgreSQL not reachable at {make_url(url).render_as_string()}: {error}"
     return url, ""
 

@@ -33,7 +33,11 @@ def test_a_batch_reports_created_duplicate_and_rejected_per_item(
     report = ingest_events(UnitOfWork(engine), batch, now=now)
 
     assert [r.status for r in report.results] == [
-        "created", "duplicate", "created", "rejected", "rejected"
+        "created",
+        "duplicate",
+        "created",
+        "rejected",
+        "rejected",
     ]
     assert report.results[3].errors[0].field == "customer_id"
     assert report.results[4].errors[0].field == "type"
@@ -79,13 +83,20 @@ def test_a_return_gives_back_what_was_paid_and_no_more_than_was_bought(
 ) -> None:
     cid = factories.customer(engine, now)
     lines = [{"sku": "lens", "unit_price": 10_000, "quantity": 3, "discount": 1_000}]
-    ingest_events(UnitOfWork(engine), [factories.purchase("p1", customer_id=cid, lines=lines)],
-                  now=now)
+    ingest_events(
+        UnitOfWork(engine), [factories.purchase("p1", customer_id=cid, lines=lines)], now=now
+    )
 
     def give_back(external_id: str, quantity: int) -> str:
-        ret = {"type": "return", "source": "pos", "external_id": external_id,
-               "occurred_at": "2026-04-30T12:00:00+01:00", "customer_id": cid,
-               "purchase_external_id": "p1", "lines": [{"sku": "lens", "quantity": quantity}]}
+        ret = {
+            "type": "return",
+            "source": "pos",
+            "external_id": external_id,
+            "occurred_at": "2026-04-30T12:00:00+01:00",
+            "customer_id": cid,
+            "purchase_external_id": "p1",
+            "lines": [{"sku": "lens", "quantity": quantity}],
+        }
         return ingest_events(UnitOfWork(engine), [ret], now=now).results[0].status
 
     assert give_back("r1", 1) == "created"
