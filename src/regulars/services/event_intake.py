@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from regulars.domain.access import Actor
+from regulars.domain.customers import normalise_card_number
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.services.access import reaches_location, require, unreachable_customers
 from regulars.services.ingest import IngestReport, ItemResult, append_events
@@ -69,11 +70,7 @@ def _out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[
         return {}
     dicts = [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
     ids = [item["customer_id"] for _, item in dicts if isinstance(item.get("customer_id"), int)]
-    cards = [
-        item["card_number"].replace(" ", "").upper()
-        for _, item in dicts
-        if isinstance(item.get("card_number"), str)
-    ]
+    cards = [card for _, item in dicts if (card := _card(item.get("card_number")))]
     by_id = lookups.customers_by_id(conn, ids)
     by_card = lookups.customers_by_card(conn, cards)
     outside = unreachable_customers(
@@ -88,7 +85,7 @@ def _out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[
                 refused[index] = FieldProblem("customer_id", "no such customer")
                 continue
         elif isinstance(card, str):
-            ref = by_card.get(card.replace(" ", "").upper())
+            ref = by_card.get(_card(card) or "")
             if ref is not None and ref.id in outside:
                 refused[index] = FieldProblem("card_number", "no customer has this card")
                 continue
@@ -102,6 +99,16 @@ def _out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[
         ):
             refused[index] = FieldProblem("location", "this location is not yours")
     return refused
+
+
+def _card(value: object) -> str | None:
+    """The card number as stored, or None for what cannot be one (ingest rejects it)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return normalise_card_number(value)
+    except ValueError:
+        return None
 
 
 __all__ = ["MAX_BATCH", "record_events"]
