@@ -12,12 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from regulars.domain.access import CLI
+from regulars.domain.access import CLI, Actor
+from regulars.domain.customers import Role
 from regulars.domain.errors import InvalidInput
 from regulars.services.importer import import_customers, import_events
 from regulars.store.db import make_engine
 from regulars.store.schema import metadata
-from regulars.store.tables import consents, customer_refs, customers, events
+from regulars.store.tables import audit_log, consents, customer_refs, customers, events
 from tests import factories
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
@@ -231,6 +232,36 @@ def test_rows_of_one_purchase_must_be_consecutive(
 
     assert report.created == 2
     assert [(p.line, p.column) for p in report.problems] == [(4, "external_id")]
+
+
+def test_an_event_import_stays_within_the_importers_locations_and_is_audited(
+    engine: Engine, now: datetime, tmp_path: Path
+) -> None:
+    lisbon = factories.location(engine, now, code="CAFE-LIS")
+    factories.location(engine, now, code="CAFE-LON")
+    mine = factories.customer(engine, now, home_location="CAFE-LIS")
+    theirs = factories.customer(engine, now, home_location="CAFE-LON", card_number="C-LON1")
+    head = "type,external_id,occurred_at,customer_id,card_number,sku,unit_price\n"
+    rows = [
+        f"purchase,P1,2026-04-01T10:00:00+00:00,{mine},,A,100",
+        f"purchase,P2,2026-04-01T10:00:00+00:00,{theirs},,B,100",
+        "purchase,P3,2026-04-01T10:00:00+00:00,,c-lon1,C,100",
+    ]
+    path = _write(tmp_path, head + "\n".join(rows) + "\n")
+    manager = Actor(kind="staff", id=1, role=Role.manager, locations=frozenset({lisbon}))
+
+    report = import_events(engine, manager, path, now=now)
+
+    assert report.created == 1
+    assert [(p.line, p.column) for p in report.problems] == [
+        (3, "customer_id"),
+        (4, "card_number"),
+    ]
+    with engine.connect() as conn:
+        owners = list(conn.scalars(select(events.c.customer_id).where(events.c.source == "csv")))
+        entry = conn.execute(select(audit_log).where(audit_log.c.action == "events.import")).one()
+    assert owners == [mine]
+    assert entry.actor == "staff:1" and entry.after["created"] == 1
 
 
 def _fresh_engine() -> tuple[Engine, str]:

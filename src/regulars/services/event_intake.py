@@ -36,7 +36,7 @@ def record_events(
         )
     with uow:
         conn = uow.conn
-        refused = _out_of_reach(conn, actor, items)
+        refused = out_of_reach(conn, actor, items)
         allowed = [(i, item) for i, item in enumerate(items) if i not in refused]
         report, _ = append_events(conn, [item for _, item in allowed], now=now)
         results: dict[int, ItemResult] = {
@@ -64,8 +64,8 @@ def record_events(
     return merged
 
 
-def _out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[int, FieldProblem]:
-    """Items naming a customer or location outside the actor's locations."""
+def out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[int, FieldProblem]:
+    """Items (by index) naming a customer or location outside the actor's locations."""
     if actor.locations is None:
         return {}
     dicts = [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
@@ -111,4 +111,4 @@ def _card(value: object) -> str | None:
         return None
 
 
-__all__ = ["MAX_BATCH", "record_events"]
+__all__ = ["MAX_BATCH", "out_of_reach", "record_events"]

@@ -40,8 +40,9 @@ from regulars.domain.errors import (
 from regulars.services.access import require
 from regulars.services.batching import Savepoint
 from regulars.services.customers import create_customer
+from regulars.services.event_intake import out_of_reach
 from regulars.services.ingest import append_events
-from regulars.store import lookups
+from regulars.store import audit, lookups
 from regulars.store.tables import customer_refs, staff
 from regulars.store.uow import UnitOfWork
 
@@ -568,13 +569,13 @@ def import_events(
             rows_in_batch += len(group.lines)
             batch.append(group)
             if len(batch) >= BATCH * 4:
-                _event_batch(job.conn, batch, report, now)
+                _event_batch(job.conn, actor, batch, report, now)
                 job.checkpoint()
                 if progress:
                     progress(rows_in_batch)
                 batch, rows_in_batch = [], 0
         if batch:
-            _event_batch(job.conn, batch, report, now)
+            _event_batch(job.conn, actor, batch, report, now)
             if progress:
                 progress(rows_in_batch)
         job.finish()
@@ -582,18 +583,36 @@ def import_events(
 
 
 def _event_batch(
-    conn: Connection, batch: list[_Group], report: ImportReport, now: datetime
+    conn: Connection, actor: Actor, batch: list[_Group], report: ImportReport, now: datetime
 ) -> None:
-    valid = [g for g in batch if not g.problems]
+    """Write a batch's valid events, within the actor's reach, as the API's intake would."""
     for group in batch:
         if group.problems:
             report.add("rejected", group.problems)
+    valid = [g for g in batch if not g.problems]
+    refused = out_of_reach(conn, actor, [g.event for g in valid])
+    for index, problem in refused.items():
+        report.add("rejected", [_event_problem(valid[index], problem)])
+    valid = [g for i, g in enumerate(valid) if i not in refused]
     result, _ = append_events(conn, [g.event for g in valid], now=now)
     for group, item in zip(valid, result.results, strict=True):
         if item.status == "rejected":
             report.add("rejected", [_event_problem(group, p) for p in item.errors])
         else:
             report.add(item.status)
+    if result.created:
+        audit.record(
+            conn,
+            at=now,
+            actor=actor.label,
+            action="events.import",
+            entity="events",
+            entity_id=f"import of {len(batch)}",
+            after={
+                "created": result.created,
+                "event_ids": [r.event_id for r in result.results if r.event_id][:200],
+            },
+        )
 
 
 def _event_problem(group: _Group, problem: FieldProblem) -> RowProblem:
