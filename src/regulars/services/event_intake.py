@@ -45,23 +45,31 @@ def record_events(
         for (index, _), result in zip(allowed, report.results, strict=True):
             results[index] = ItemResult(index, result.status, result.event_id, result.errors)
         merged = IngestReport([results[i] for i in range(len(items))])
-        if merged.created:
-            audit.record(
-                conn,
-                at=now,
-                actor=actor.label,
-                action="events.ingest",
-                entity="events",
-                entity_id=f"batch of {len(items)}",
-                after={
-                    "created": merged.created,
-                    "duplicates": merged.duplicates,
-                    "rejected": merged.rejected,
-                    "event_ids": [r.event_id for r in merged.results if r.event_id][:200],
-                },
-            )
+        audit_batch(conn, actor, merged, now=now, action="events.ingest")
         uow.commit()
     return merged
+
+
+def audit_batch(
+    conn: Connection, actor: Actor, report: IngestReport, *, now: datetime, action: str
+) -> None:
+    """One audit entry for a batch that added events (the first 200 ids; the rest follow)."""
+    if not report.created:
+        return
+    audit.record(
+        conn,
+        at=now,
+        actor=actor.label,
+        action=action,
+        entity="events",
+        entity_id=f"batch of {len(report.results)}",
+        after={
+            "created": report.created,
+            "duplicates": report.duplicates,
+            "rejected": report.rejected,
+            "event_ids": [r.event_id for r in report.results if r.event_id][:200],
+        },
+    )
 
 
 def out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[int, FieldProblem]:
@@ -111,4 +119,4 @@ def _card(value: object) -> str | None:
         return None
 
 
-__all__ = ["MAX_BATCH", "out_of_reach", "record_events"]
+__all__ = ["MAX_BATCH", "audit_batch", "out_of_reach", "record_events"]

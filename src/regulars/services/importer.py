@@ -40,9 +40,9 @@ from regulars.domain.errors import (
 from regulars.services.access import require
 from regulars.services.batching import Savepoint
 from regulars.services.customers import create_customer
-from regulars.services.event_intake import out_of_reach
+from regulars.services.event_intake import audit_batch, out_of_reach
 from regulars.services.ingest import append_events
-from regulars.store import audit, lookups
+from regulars.store import lookups
 from regulars.store.tables import customer_refs, staff
 from regulars.store.uow import UnitOfWork
 
@@ -600,19 +600,7 @@ def _event_batch(
             report.add("rejected", [_event_problem(group, p) for p in item.errors])
         else:
             report.add(item.status)
-    if result.created:
-        audit.record(
-            conn,
-            at=now,
-            actor=actor.label,
-            action="events.import",
-            entity="events",
-            entity_id=f"import of {len(batch)}",
-            after={
-                "created": result.created,
-                "event_ids": [r.event_id for r in result.results if r.event_id][:200],
-            },
-        )
+    audit_batch(conn, actor, result, now=now, action="events.import")
 
 
 def _event_problem(group: _Group, problem: FieldProblem) -> RowProblem:
