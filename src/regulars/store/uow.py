@@ -7,11 +7,29 @@ Anything that talks to the outside world (an e-mail, a webhook) is registered wi
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
+
+#: SQLite has one writer at a time. Writers of one process queue here, in order, instead of
+#: in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and made the p99 of
+#: concurrent check-ins hundreds of milliseconds (bench/checkin_load.py).
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.RLock | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    with _GUARD:
+        lock = _SQLITE_WRITERS.get(engine)
+        if lock is None:
+            lock = _SQLITE_WRITERS[engine] = threading.RLock()
+        return lock
 
 
 class UnitOfWork:
@@ -22,6 +40,7 @@ class UnitOfWork:
         self.readonly = readonly
         self._conn: Connection | None = None
         self._after_commit: list[Callable[[], None]] = []
+        self._writing: threading.RLock | None = None
 
     @property
     def conn(self) -> Connection:
@@ -34,10 +53,18 @@ class UnitOfWork:
         return self.engine.dialect.name
 
     def __enter__(self) -> Self:
-        conn = self.engine.connect()
-        if self.readonly:
-            conn = conn.execution_options(readonly=True)
-        conn.begin()
+        if not self.readonly:
+            self._writing = _writer_lock(self.engine)
+            if self._writing is not None:
+                self._writing.acquire()
+        try:
+            conn = self.engine.connect()
+            if self.readonly:
+                conn = conn.execution_options(readonly=True)
+            conn.begin()
+        except BaseException:
+            self._release()
+            raise
         self._conn = conn
         self._after_commit = []
         return self
@@ -55,14 +82,24 @@ class UnitOfWork:
         finally:
             conn.close()
             self._conn = None
+            self._release()
+
+    def _release(self) -> None:
+        if self._writing is not None:
+            self._writing.release()
+            self._writing = None
 
     def commit(self) -> None:
-        """Commit, then run the side effects registered during the transaction."""
+        """Commit, then run the side effects registered during the transaction.
+
+        No new transaction is begun here: one starts by itself if the connection is used
+        again, so a finished writer does not take SQLite's write lock a second time.
+        """
         self.conn.commit()
+        self._release()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
-        self.conn.begin()
 
     def rollback(self) -> None:
         self.conn.rollback()
