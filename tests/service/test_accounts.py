@@ -11,6 +11,7 @@ from regulars.domain.access import CLI, Actor
 from regulars.domain.customers import Role
 from regulars.domain.errors import Forbidden, InvalidInput, NotFound
 from regulars.services import accounts
+from regulars.store.access_tables import login_attempts
 from regulars.store.tables import staff
 from regulars.store.uow import UnitOfWork
 from tests import factories
@@ -72,6 +73,20 @@ def test_many_wrong_passwords_from_one_address_lock_that_address_for_every_accou
     assert accounts.log_in(
         UnitOfWork(engine), "ana@example.com", PASSWORD, ip="10.0.0.9", now=later
     )
+
+
+def test_sign_in_attempts_are_kept_for_a_month_then_cleared(engine: Engine, now: datetime) -> None:
+    factories.location(engine, now)
+    _person(engine, now, "ana@example.com")
+    with pytest.raises(accounts.BadCredentials):
+        accounts.log_in(UnitOfWork(engine), "ana@example.com", "nope", ip="10.0.0.9", now=now)
+
+    later = now + accounts.KEEP_ATTEMPTS + timedelta(days=1)
+    accounts.log_in(UnitOfWork(engine), "ana@example.com", PASSWORD, ip="10.0.0.8", now=later)
+
+    with engine.connect() as conn:
+        kept = conn.execute(select(login_attempts.c.ip, login_attempts.c.succeeded)).all()
+    assert [tuple(row) for row in kept] == [("10.0.0.8", True)]
 
 
 def test_a_deactivated_member_of_staff_cannot_sign_in_and_loses_their_sessions(

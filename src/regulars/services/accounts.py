@@ -43,6 +43,9 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_IP = 20
 MIN_PASSWORD_LENGTH = 10
+#: Sign-in attempts (e-mail and address) are kept this long for a look back after an attack;
+#: only the last ``THROTTLE_WINDOW`` counts for throttling.
+KEEP_ATTEMPTS = timedelta(days=30)
 
 _hasher = PasswordHasher()
 
@@ -168,6 +171,7 @@ def log_in(uow: UnitOfWork, email: str, password: str, *, ip: str, now: datetime
             )
         )
         conn.execute(delete(staff_sessions).where(staff_sessions.c.expires_at < now))
+        conn.execute(delete(login_attempts).where(login_attempts.c.at < now - KEEP_ATTEMPTS))
         audit.record(
             conn,
             at=now,

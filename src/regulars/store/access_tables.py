@@ -34,6 +34,7 @@ login_attempts = Table(
     Column("succeeded", Boolean, nullable=False),
     Index("ix_login_attempts_email_at", "email", "at"),
     Index("ix_login_attempts_ip_at", "ip", "at"),
+    Index("ix_login_attempts_at", "at"),  # clearing old attempts
 )
 
 api_keys = Table(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:47:37.192257
+Create Date: 2026-11-26 06:55:52.824698
 """
 
 from collections.abc import Sequence
@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
     )
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.create_index("ix_login_attempts_at", ["at"], unique=False)
         batch_op.create_index("ix_login_attempts_email_at", ["email", "at"], unique=False)
         batch_op.create_index("ix_login_attempts_ip_at", ["ip", "at"], unique=False)
 
@@ -1041,6 +1042,7 @@ def downgrade() -> None:
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_login_attempts_ip_at")
         batch_op.drop_index("ix_login_attempts_email_at")
+        batch_op.drop_index("ix_login_attempts_at")
 
     op.drop_table("login_attempts")
     op.drop_table("locations")
