@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, select, true
 from regulars.domain.access import Actor, can_see_location, may
 from regulars.domain.customers import Role
 from regulars.domain.errors import Forbidden, NotFound
-from regulars.store.tables import customers, staff, staff_locations
+from regulars.store.tables import customers, staff_locations
 
 
 def access_customer(conn: Connection, actor: Actor, customer_id: int) -> int:
@@ -101,16 +101,6 @@ def staff_location_ids(conn: Connection, staff_id: int) -> frozenset[int]:
     )
 
 
-def actor_for_staff(conn: Connection, staff_id: int) -> Actor | None:
-    """The actor a signed-in member of staff acts as; owners span the whole business."""
-    row = conn.execute(
-        select(staff.c.id, staff.c.role, staff.c.name, staff.c.active).where(staff.c.id == staff_id)
-    ).first()
-    if row is None or not row.active:
-        return None
-    return staff_actor(conn, int(row.id), Role(row.role), row.name)
-
-
 def staff_actor(conn: Connection, staff_id: int, role: Role, name: str) -> Actor:
     """The actor for a known, active member of staff: owners span the whole business."""
     scope = None if role == Role.owner else staff_location_ids(conn, staff_id)
@@ -136,8 +126,3 @@ def require_role(actor: Actor, *roles: Role) -> None:
         return
     if actor.role not in roles:
         raise Forbidden("your role may not do this")
-
-
-def location_scope(actor: Actor) -> frozenset[int] | None:
-    """The location ids the actor is limited to, or None for the whole business."""
-    return actor.locations
