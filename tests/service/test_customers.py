@@ -243,3 +243,20 @@ def test_only_an_owner_opens_a_location_and_only_a_manager_adds_staff(
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(locations)) == 1
         assert conn.scalar(select(func.count()).select_from(staff)) == 0
+
+
+def test_a_card_number_taken_between_check_and_write_is_a_conflict_not_a_crash(
+    engine: Engine, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factories.customer(engine, now, card_number="C-100")
+    other = factories.customer(engine, now, card_number="C-200")
+    monkeypatch.setattr(service, "_check_unique_card", lambda *args: None)  # the race
+
+    with pytest.raises(Conflict) as caught:
+        factories.customer(engine, now, card_number="C-100", first_name="Bea")
+    assert caught.value.field == "card_number"
+    with pytest.raises(Conflict):
+        service.update_customer(UnitOfWork(engine), CLI, other, {"card_number": "C-100"}, now=now)
+
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(customers)) == 2

@@ -6,7 +6,8 @@ checks access, writes in one transaction with an audit entry, and returns plain 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +77,8 @@ def create_customer(uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime) 
             created_at=now,
             updated_at=now,
         )
-        customer_id = insert_one(conn, customers, values)
+        with _card_taken_meanwhile():
+            customer_id = insert_one(conn, customers, values)
         for source, external_id in new.external_refs.items():
             _add_ref(conn, customer_id, source, external_id)
         for consent in new.consents:
@@ -130,11 +132,12 @@ def update_customer(
         _check_reachable(before | values)
         if not values:
             return
-        conn.execute(
-            update(customers)
-            .where(customers.c.id == customer_id)
-            .values(**values, **derived_columns(values), updated_at=now)
-        )
+        with _card_taken_meanwhile():
+            conn.execute(
+                update(customers)
+                .where(customers.c.id == customer_id)
+                .values(**values, **derived_columns(values), updated_at=now)
+            )
         audit.record(
             conn,
             at=now,
@@ -464,6 +467,17 @@ def _check_unique_card(conn: Connection, card: str | None, customer_id: int | No
     holder = conn.scalar(select(customers.c.id).where(customers.c.card_number == card))
     if holder is not None and holder != customer_id:
         raise Conflict("another customer has this card number", field="card_number")
+
+
+@contextmanager
+def _card_taken_meanwhile() -> Iterator[None]:
+    """A card number checked as free but taken by a concurrent writer is a conflict, not a 500."""
+    try:
+        yield
+    except IntegrityError as error:
+        if "card_number" not in str(error.orig):
+            raise
+        raise Conflict("another customer has this card number", field="card_number") from None
 
 
 def _add_ref(conn: Connection, customer_id: int, source: str, external_id: str) -> None:
