@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from regulars.domain.access import CLI, Actor
 from regulars.domain.customers import Role
@@ -16,6 +16,7 @@ from regulars.services import customers as customer_service
 from regulars.services.goodwill import grant_goodwill
 from regulars.services.ingest import ingest_events
 from regulars.services.privacy import ERASED, erase_customer, export_customer
+from regulars.store.planner_tables import plan_decisions
 from regulars.store.schema import metadata
 from regulars.store.tables import customers, events
 from regulars.store.uow import UnitOfWork
@@ -199,3 +200,31 @@ def test_goodwill_words_in_the_loyalty_ledger_are_exported_and_erased_but_the_po
         assert secret.casefold() not in dump.casefold(), f"{secret!r} survived in some case"
     assert balance(engine, cid) == available
     assert ledger_sums_match(engine)
+
+
+def test_a_plan_decisions_reasons_lose_the_household_names_they_quote(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _rich_customer(engine, now)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(plan_decisions).values(
+                customer_id=cid,
+                moment="household_birthday",
+                occasion="2026",
+                plan_date=now.date(),
+                status="planned",
+                purpose="relationship",
+                priority=50,
+                detail="Angela's husband Rui Moreira",
+                reasons=["household birthday (Angela's husband Rui Moreira)", "call by Dave"],
+                created_at=now,
+            )
+        )
+
+    erase_customer(UnitOfWork(engine), CLI, cid, now=now, confirm=True)
+
+    with engine.connect() as conn:
+        row = conn.execute(select(plan_decisions.c.detail, plan_decisions.c.reasons)).one()
+    assert "Moreira" not in json.dumps(list(row))
+    assert row.reasons == [ERASED, ERASED]

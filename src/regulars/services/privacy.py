@@ -86,7 +86,7 @@ TEXT_COLUMNS = frozenset(
     {"summary", "detail", "reason", "decision_note", "notes", "comment", "last_error"}
 )
 #: JSON columns of other areas' tables that hold rendered personal context.
-JSON_COLUMNS = frozenset({"context", "brief"})
+JSON_COLUMNS = frozenset({"context", "brief", "reasons"})
 
 _CORE = {customers, customer_refs, consents, household_members, assets, preferences, events}
 
