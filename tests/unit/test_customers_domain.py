@@ -8,11 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from regulars.domain.business import LocationIn
 from regulars.domain.customers import (
+    NAME_KEY_LENGTH,
     CustomerIn,
     QuietHours,
     birthday_key,
     celebrated_birthday,
+    name_key,
     normalise_card_number,
     normalise_email,
     normalise_phone,
@@ -81,3 +84,29 @@ def test_a_new_customer_with_bad_fields_is_refused_naming_each_field() -> None:
 def test_preferring_email_without_an_address_is_refused() -> None:
     with pytest.raises(InvalidInput, match="preferred_channel is email"):
         validate(CustomerIn, {"first_name": "Ana", "preferred_channel": "email"})
+
+
+@pytest.mark.parametrize("zone", ["Europe/Lisbon", "America/New_York", "UTC"])
+def test_a_location_takes_any_iana_time_zone(zone: str) -> None:
+    place = validate(LocationIn, {"code": "CAFE-LIS", "name": "Lisbon", "timezone": zone})
+    assert place.timezone == zone
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "Europe", "America/", "../etc/passwd", ""])
+def test_a_location_with_an_unknown_time_zone_is_refused_by_name(zone: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate(LocationIn, {"code": "CAFE-LIS", "name": "Lisbon", "timezone": zone})
+    assert caught.value.field == "timezone"
+
+
+def test_name_keys_fold_case_accents_and_spaces() -> None:
+    assert name_key("  João   MÜLLER ") == "joao muller"
+    assert name_key("Groß") == "gross"
+    assert name_key("Ñúñez") == "nunez"
+
+
+@given(st.text(max_size=200))
+def test_a_name_key_is_stable_and_never_too_long(text: str) -> None:
+    key = name_key(text)
+    assert name_key(key) == key
+    assert len(key) <= NAME_KEY_LENGTH
