@@ -295,6 +295,7 @@ def _apply_program(
     top = len(levels) - 1
     tier_of = {tier.code: index for index, tier in enumerate(levels)}
     by_points = program.tiers.qualify_on == "points"
+    matured_at_once = program.earning.pending_days == 0
     # Locked (on PostgreSQL) so that concurrent batches, redemptions and jobs queue per
     # member instead of overwriting each other's counters.
     members = load_members(
@@ -382,26 +383,30 @@ def _apply_program(
                 local_day=local_day,
                 tier_index=tier_index,
             )
-            spend = earned.spend
-            if earned.points:
-                matures, expires = lot_dates(program, event.occurred_at)
+            points = earned.points
+            if points:
+                occurred = event.occurred_at
+                matures, expires = lot_dates(program, occurred)
+                # credit() touches the member
                 lots[item.id] = book.credit(
                     member,
                     "earn",
-                    earned.points,
-                    at=event.occurred_at,
+                    points,
+                    at=occurred,
                     reason=earned.reason(),
                     event_id=item.id,
-                    matured=program.earning.pending_days == 0,
+                    matured=matured_at_once,
                     matures_at=matures,
                     expires_at=expires,
                     line_points=earned.line_points,
                     basis=earned.basis,
                 )
-                if member.last_activity_at is None or member.last_activity_at < event.occurred_at:
-                    member.last_activity_at = event.occurred_at
-            book.touch(member)
-            bump(member, month_key(local_day), spend, earned.points)
+                last = member.last_activity_at
+                if last is None or last < occurred:
+                    member.last_activity_at = occurred
+            else:
+                book.touch(member)
+            bump(member, month_key(local_day), earned.spend, points)
             if tier_index < top:
                 target = tier_for(levels, window_amount(member, local_day))
                 if target > tier_index:
@@ -578,7 +583,7 @@ def _buckets(
             select(q.member_id, q.month, q.spend, q.points).where(
                 q.member_id.in_(part), q.month >= first_month
             )
-        ):
+        ).all():
             out.setdefault(int(mid), {})[int(month)] = [int(spend), int(points)]
     return out
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -94,6 +94,9 @@ class Member:
     d_available: int = 0
     d_pending: int = 0
     d_earned: int = 0
+    #: (tier, tier_since, reviews_since_grace, double_day) as stored: ``flush`` writes them
+    #: only when one of them changed (most batches only move points and counters).
+    stored: tuple[object, ...] | None = None
 
 
 _MEMBER_COLUMNS = (
@@ -123,11 +126,12 @@ def _member_of(row: Sequence[object]) -> Member:
         :11
     ]
     count, welcome, double, cap_day, cap_day_pts, cap_month, cap_month_pts = row[11:]
+    tier = str(tier)
     return Member(
         id=int(mid),  # type: ignore[call-overload]
         customer_id=int(cid),  # type: ignore[call-overload]
         program=str(program),
-        tier=str(tier),
+        tier=tier,
         tier_since=since,  # type: ignore[arg-type]
         reviews_since_grace=grace,  # type: ignore[arg-type]
         last_activity_at=activity,  # type: ignore[arg-type]
@@ -144,7 +148,39 @@ def _member_of(row: Sequence[object]) -> Member:
             cap_month=int(cap_month),  # type: ignore[call-overload]
             cap_month_points=int(cap_month_pts),  # type: ignore[call-overload]
         ),
+        stored=(tier, since, grace, double),
     )
+
+
+_MEMBERS_SQL = (
+    "SELECT "  # noqa: S608 - names come from our own Table, values are bound
+    + ", ".join(column.name for column in _MEMBER_COLUMNS)
+    + " FROM loyalty_members WHERE program = ? AND customer_id IN ({marks})"
+)
+
+
+def _stored_time(text: str | None) -> datetime | None:
+    """A ``UtcDateTime`` read back from SQLite, as the column type reads it."""
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _stored_date(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _sqlite_member_row(raw: Sequence[Any]) -> tuple[object, ...]:
+    """A raw SQLite row of ``_MEMBER_COLUMNS`` with the values SQLAlchemy would give."""
+    row = list(raw)
+    row[4] = _stored_time(row[4])  # tier_since
+    row[6] = _stored_time(row[6])  # last_activity_at
+    row[10] = _stored_time(row[10])  # enrolled_at
+    row[12] = bool(row[12])  # welcome_given
+    row[13] = _stored_date(row[13])  # double_day
+    row[14] = _stored_date(row[14])  # cap_day
+    return tuple(row)
 
 
 def load_members(
@@ -156,6 +192,16 @@ def load_members(
     balance queue instead of both spending it; SQLite already serialises writers.
     """
     found: dict[int, Member] = {}
+    if conn.dialect.name == "sqlite":
+        # Straight through the driver: SQLAlchemy's rows and type processing cost more than
+        # the query itself on ingest's hot path.
+        for part in chunked(sorted(set(customer_ids))):
+            marks = ", ".join("?" * len(part))
+            rows = conn.exec_driver_sql(_MEMBERS_SQL.format(marks=marks), (program, *part))
+            for raw in rows.fetchall():
+                member = _member_of(_sqlite_member_row(raw))
+                found[member.customer_id] = member
+        return found
     for part in chunked(sorted(set(customer_ids))):
         query = select(*_MEMBER_COLUMNS).where(
             loyalty_members.c.program == program, loyalty_members.c.customer_id.in_(part)
@@ -285,6 +331,19 @@ _UPDATE_MEMBER = {
         "last_activity_at=%s, purchase_count=%s, welcome_given=%s, double_day=%s, cap_day=%s, "
         "cap_day_points=%s, cap_month=%s, cap_month_points=%s, available=available+%s, "
         "pending=pending+%s, lifetime_earned=lifetime_earned+%s WHERE id=%s"
+    ),
+}
+_UPDATE_COUNTERS = {  # _UPDATE_MEMBER for a member whose tier fields did not change
+    "sqlite": (
+        "UPDATE loyalty_members SET last_activity_at=?, purchase_count=?, welcome_given=?, "
+        "cap_day=?, cap_day_points=?, cap_month=?, cap_month_points=?, "
+        "available=available+?, pending=pending+?, lifetime_earned=lifetime_earned+? WHERE id=?"
+    ),
+    "postgresql": (
+        "UPDATE loyalty_members SET last_activity_at=%s, purchase_count=%s, welcome_given=%s, "
+        "cap_day=%s, cap_day_points=%s, cap_month=%s, cap_month_points=%s, "
+        "available=available+%s, pending=pending+%s, lifetime_earned=lifetime_earned+%s "
+        "WHERE id=%s"
     ),
 }
 _UPDATE_LOT = {
@@ -546,96 +605,134 @@ class Book:
                 member.new = False
         if self.entries:
             ids = allocate_ids(conn, loyalty_ledger, len(self.entries))
-            for entry, new_id in zip(self.entries, ids, strict=True):
-                entry.id = new_id
-                if entry.credit is not None:
-                    entry.credit.id = new_id
-            rows = []
-            recorded = db_time(dialect, self.now)
             sqlite = dialect == "sqlite"
-            for e in self.entries:
+            # On SQLite the instants go in as ``UtcDateTime``'s UTC text, converted here once.
+            when: Any = _utc_text if sqlite else _same
+            recorded = when(self.now)
+            rows: list[tuple[Any, ...]] = []
+            append = rows.append
+            # A debit always comes after the credit it draws on, so that lot has its id here.
+            for e, new_id in zip(self.entries, ids, strict=True):
+                e.id = new_id
                 lot = e.credit
-                if sqlite:
-                    # One time-zone conversion per entry; the lot's other instants are
-                    # offsets from it (UTC text, as ``UtcDateTime`` stores it).
-                    utc = e.at.astimezone(UTC).replace(tzinfo=None)
-                    at: Any = utc.isoformat(" ", "microseconds")
-                    matures: Any = (
-                        None
-                        if lot is None or e.matures_at is None
-                        else _after(utc, e.at, e.matures_at)
+                if lot is None:
+                    debited = e.lot
+                    append(
+                        (
+                            new_id,
+                            e.member.id,
+                            e.kind,
+                            when(e.at),
+                            recorded,
+                            e.pending_delta,
+                            e.available_delta,
+                            e.reason,
+                            e.actor,
+                            e.event_id,
+                            debited.id if debited is not None else None,
+                            e.basis,
+                            0,
+                            None,
+                            None,
+                            None,
+                            None,
+                        )
                     )
-                    expires: Any = (
-                        None
-                        if lot is None or lot.expires_at is None
-                        else _after(utc, e.at, lot.expires_at)
-                    )
-                else:
-                    at = e.at
-                    matures = e.matures_at if lot is not None else None
-                    expires = lot.expires_at if lot is not None else None
-                rows.append(
+                    continue
+                lot.id = new_id
+                lot.changed = False
+                ripe = e.matures_at
+                expires = lot.expires_at
+                append(
                     (
-                        e.id,
+                        new_id,
                         e.member.id,
                         e.kind,
-                        at,
+                        when(e.at),
                         recorded,
                         e.pending_delta,
                         e.available_delta,
                         e.reason,
                         e.actor,
                         e.event_id,
-                        e.lot.id if e.lot is not None else None,
-                        lot.basis if lot else e.basis,
-                        lot.line_points if lot else 0,
-                        lot.remaining if lot else None,
-                        lot.matured if lot else None,
-                        matures,
-                        expires,
+                        None,
+                        lot.basis,
+                        lot.line_points,
+                        lot.remaining,
+                        lot.matured,
+                        None if ripe is None else when(ripe),
+                        None if expires is None else when(expires),
                     )
                 )
-                if lot is not None:
-                    lot.changed = False
             insert_rows(conn, loyalty_ledger, LEDGER_COLUMNS, rows)
         lot_rows = [(lot.remaining, lot.matured, lot.id) for lot in self.lots if lot.changed]
         update_rows(conn, _UPDATE_LOT, lot_rows)
         for lot in self.lots:
             lot.changed = False
         member_rows = []
+        counter_rows = []
+        when = _utc_text if dialect == "sqlite" else _same
         for m in self.members.values():
             k = m.earning
-            member_rows.append(
-                (
-                    m.tier,
-                    db_time(dialect, m.tier_since),
-                    m.reviews_since_grace,
-                    db_time(dialect, m.last_activity_at),
-                    k.purchase_count,
-                    k.welcome_given,
-                    _db_date(dialect, k.double_day),
-                    _db_date(dialect, k.cap_day),
-                    k.cap_day_points,
-                    k.cap_month,
-                    k.cap_month_points,
-                    m.d_available,
-                    m.d_pending,
-                    m.d_earned,
-                    m.id,
+            double = k.double_day
+            if m.stored == (m.tier, m.tier_since, m.reviews_since_grace, double):
+                counter_rows.append(
+                    (
+                        None if m.last_activity_at is None else when(m.last_activity_at),
+                        k.purchase_count,
+                        k.welcome_given,
+                        _db_date(dialect, k.cap_day),
+                        k.cap_day_points,
+                        k.cap_month,
+                        k.cap_month_points,
+                        m.d_available,
+                        m.d_pending,
+                        m.d_earned,
+                        m.id,
+                    )
                 )
-            )
+            else:
+                member_rows.append(
+                    (
+                        m.tier,
+                        db_time(dialect, m.tier_since),
+                        m.reviews_since_grace,
+                        db_time(dialect, m.last_activity_at),
+                        k.purchase_count,
+                        k.welcome_given,
+                        _db_date(dialect, double),
+                        _db_date(dialect, k.cap_day),
+                        k.cap_day_points,
+                        k.cap_month,
+                        k.cap_month_points,
+                        m.d_available,
+                        m.d_pending,
+                        m.d_earned,
+                        m.id,
+                    )
+                )
+                m.stored = (m.tier, m.tier_since, m.reviews_since_grace, double)
             m.d_available = m.d_pending = m.d_earned = 0
         update_rows(conn, _UPDATE_MEMBER, member_rows)
+        update_rows(conn, _UPDATE_COUNTERS, counter_rows)
         self.entries = []
         self.members = {}
 
 
-def _after(utc: datetime, start: datetime, later: datetime) -> str:
-    """``later`` as UTC text, given ``start`` already converted to naive UTC ``utc``."""
-    if later.utcoffset() == start.utcoffset():  # the usual case: the plain difference is exact
-        return (utc + (later - start)).isoformat(" ", "microseconds")
-    seconds = later.timestamp() - start.timestamp()
-    return (utc + timedelta(seconds=seconds)).isoformat(" ", "microseconds")
+def _utc_text(moment: datetime) -> str:
+    """An aware instant as ``UtcDateTime`` stores it on SQLite (``db_time``, without the
+    time zone conversion: the offset is taken off the wall clock, and the text cut before
+    the offset that ``isoformat`` appends)."""
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError("naive datetime given to the database")
+    if offset:
+        moment = moment - offset
+    return moment.isoformat(" ", "microseconds")[:26]
+
+
+def _same(moment: datetime) -> datetime:
+    return moment
 
 
 def _db_date(dialect: str, day: date | None) -> object:
