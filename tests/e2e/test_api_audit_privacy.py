@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from regulars.bootstrap import Runtime
-from tests.web_fixtures import ClientFor, ensure_location
+from tests.web_fixtures import ClientFor, ensure_location, staff_with_password
 
 
 def _customer(client: TestClient, **fields: object) -> int:
@@ -129,3 +129,17 @@ def test_a_manager_cannot_issue_a_key_reaching_beyond_their_locations(
     assert wide.status_code == other.status_code == owner.status_code == 403
     staff = client_for("staff", ["CAFE-LIS"])
     assert staff.post("/api/v1/api-keys", json={"name": "x"}).status_code == 403
+
+
+def test_the_staff_list_shows_people_and_their_locations_but_not_their_passwords(
+    api_client: TestClient, runtime: Runtime
+) -> None:
+    ensure_location(runtime, "CAFE-LIS")
+    staff_with_password(runtime, "rep", ["CAFE-LIS"], email="rita@example.com")
+
+    listed = api_client.get("/api/v1/staff")
+
+    assert listed.status_code == 200
+    rita = next(s for s in listed.json() if s["email"] == "rita@example.com")
+    assert rita["locations"] == ["CAFE-LIS"] and rita["role"] == "rep" and rita["active"]
+    assert set(rita) == {"id", "email", "name", "role", "locations", "active"}

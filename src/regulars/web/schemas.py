@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from regulars.domain.access import Actor
 from regulars.services import accounts
@@ -60,6 +60,10 @@ class MeOut(BaseModel):
 
 
 class StaffOut(BaseModel):
+    """A member of staff as the API shows them (whether they have a password stays private)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     email: str
     name: str
@@ -69,17 +73,12 @@ class StaffOut(BaseModel):
 
     @classmethod
     def of(cls, s: accounts.StaffSummary) -> StaffOut:
-        return cls(
-            id=s.id,
-            email=s.email,
-            name=s.name,
-            role=s.role,
-            locations=list(s.locations),
-            active=s.active,
-        )
+        return cls.model_validate(s)
 
 
 class ApiKeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     name: str
     prefix: str
@@ -93,18 +92,7 @@ class ApiKeyOut(BaseModel):
 
     @classmethod
     def of(cls, k: accounts.ApiKeySummary) -> ApiKeyOut:
-        return cls(
-            id=k.id,
-            name=k.name,
-            prefix=k.prefix,
-            role=k.role,
-            locations=list(k.locations) if k.locations is not None else None,
-            permissions=list(k.permissions) if k.permissions is not None else None,
-            created_at=k.created_at,
-            created_by=k.created_by,
-            revoked_at=k.revoked_at,
-            last_used_at=k.last_used_at,
-        )
+        return cls.model_validate(k)
 
 
 class ApiKeyCreatedOut(ApiKeyOut):
