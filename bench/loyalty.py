@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/loyalty.py ingest --events 20000
     .venv/bin/python bench/loyalty.py simulate --events 1000000
+    .venv/bin/python bench/loyalty.py cpu --events 30000
 
 ``ingest`` runs the lead's ingest benchmark (same events, same raw-insert comparison) with
 the demo café program loaded, so every purchase enrols, earns and may promote. ``simulate``
@@ -21,6 +22,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -51,6 +53,49 @@ def bench_ingest(events: int, customers_n: int, batch: int) -> dict[str, float]:
         "events_per_s": round(events / service_s),
         "raw_rows_per_s": round(events / raw_s),
         "ratio": round(raw_s / service_s, 3),
+    }
+
+
+def bench_cpu(events: int, warm: int, customers_n: int, batch: int) -> dict[str, float]:
+    from regulars.services import ingest as ingest_service
+
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    spent = [0.0]
+    names = vars(ingest_service)  # ingest calls loyalty through its own imported name
+    apply = names["apply_ingested"]
+
+    def timed(*args: Any, **kwargs: Any) -> None:
+        started = time.process_time()
+        try:
+            apply(*args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - started
+
+    names["apply_ingested"] = timed
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            runtime = base.seed_business(
+                Settings(database_url=f"sqlite:///{tmp}/bench.db"), customers_n, now
+            )
+            batch_events = base.make_events(warm + events, customers_n, 7)
+            for start in range(0, warm, batch):
+                ingest_service.ingest_events(
+                    runtime.uow(), batch_events[start : start + batch], now=now
+                )
+            spent[0] = 0.0
+            cpu = time.process_time()
+            for start in range(warm, warm + events, batch):
+                ingest_service.ingest_events(
+                    runtime.uow(), batch_events[start : start + batch], now=now
+                )
+            cpu = time.process_time() - cpu
+            runtime.engine.dispose()
+    finally:
+        names["apply_ingested"] = apply
+    return {
+        "ingest_us_per_event": round(cpu / events * 1e6, 1),
+        "loyalty_us_per_event": round(spent[0] / events * 1e6, 1),
+        "events_per_cpu_s": round(events / cpu),
     }
 
 
@@ -153,13 +198,16 @@ def bench_simulate(events: int, customers_n: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["ingest", "simulate"])
+    parser.add_argument("what", choices=["ingest", "simulate", "cpu"])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--warm", type=int, default=20_000, help="cpu: events ingested first")
     args = parser.parse_args()
     if args.what == "ingest":
         print(json.dumps(bench_ingest(args.events, args.customers, args.batch)))
+    elif args.what == "cpu":
+        print(json.dumps(bench_cpu(args.events, args.warm, args.customers, args.batch)))
     else:
         print(json.dumps(bench_simulate(args.events, args.customers)))
 

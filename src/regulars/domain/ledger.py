@@ -71,10 +71,29 @@ def add_months(moment: datetime, months: int) -> datetime:
 
 def lot_dates(program: Program, earned_at: datetime) -> tuple[datetime, datetime | None]:
     """When a lot earned at ``earned_at`` becomes spendable, and when it expires."""
-    matures = earned_at + timedelta(days=program.earning.pending_days)
-    if program.expiry.mode == "earn_date":
-        return matures, earned_at + _months_later(earned_at.date(), program.expiry.months)
-    return matures, None
+    return LotClock.of(program).dates(earned_at)
+
+
+@dataclass(frozen=True, slots=True)
+class LotClock:
+    """``lot_dates`` for one program, its settings read once (for loops over many lots)."""
+
+    pending: timedelta
+    months: int | None  # None: lots do not expire by their earn date
+
+    @classmethod
+    def of(cls, program: Program) -> LotClock:
+        earn_date = program.expiry.mode == "earn_date"
+        return cls(
+            timedelta(days=program.earning.pending_days),
+            program.expiry.months if earn_date else None,
+        )
+
+    def dates(self, earned_at: datetime) -> tuple[datetime, datetime | None]:
+        matures = earned_at + self.pending
+        if self.months is None:
+            return matures, None
+        return matures, earned_at + _months_later(earned_at.date(), self.months)
 
 
 @lru_cache(maxsize=4096)

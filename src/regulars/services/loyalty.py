@@ -21,7 +21,7 @@ from regulars.domain.access import Actor
 from regulars.domain.earning import earn_purchase, return_weight, reversal
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from regulars.domain.events import Goodwill, Purchase, Return
-from regulars.domain.ledger import lot_dates
+from regulars.domain.ledger import LotClock, lot_dates
 from regulars.domain.program import Program, describe, load_program
 from regulars.domain.tiers import month_key, progress, tier_for, window_end, window_months
 from regulars.services.access import (
@@ -296,6 +296,7 @@ def _apply_program(
     tier_of = {tier.code: index for index, tier in enumerate(levels)}
     by_points = program.tiers.qualify_on == "points"
     matured_at_once = program.earning.pending_days == 0
+    lot_clock = LotClock.of(program)
     # Locked (on PostgreSQL) so that concurrent batches, redemptions and jobs queue per
     # member instead of overwriting each other's counters.
     members = load_members(
@@ -386,7 +387,7 @@ def _apply_program(
             points = earned.points
             if points:
                 occurred = event.occurred_at
-                matures, expires = lot_dates(program, occurred)
+                matures, expires = lot_clock.dates(occurred)
                 # credit() touches the member
                 lots[item.id] = book.credit(
                     member,
@@ -577,17 +578,21 @@ def _buckets(
     conn: Connection, member_ids: list[int], first_month: int
 ) -> dict[int, dict[int, list[int]]]:
     out: dict[int, dict[int, list[int]]] = {}
-    q = loyalty_qualifying.c
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     for part in chunked(sorted(member_ids)):
-        for mid, month, spend, points in conn.execute(
-            select(q.member_id, q.month, q.spend, q.points).where(
-                q.member_id.in_(part), q.month >= first_month
-            )
-        ).all():
+        rows = conn.exec_driver_sql(
+            _SELECT_BUCKETS.format(ids=", ".join([mark] * len(part)), m=mark),
+            (*part, first_month),
+        ).fetchall()
+        for mid, month, spend, points in rows:
             out.setdefault(int(mid), {})[int(month)] = [int(spend), int(points)]
     return out
 
 
+_SELECT_BUCKETS = (
+    "SELECT member_id, month, spend, points FROM loyalty_qualifying "
+    "WHERE member_id IN ({ids}) AND month >= {m}"
+)
 _UPSERT_BUCKET = (
     "INSERT INTO loyalty_qualifying (member_id, month, spend, points) VALUES ({m}) "
     "ON CONFLICT (member_id, month) DO UPDATE SET "
