@@ -17,9 +17,7 @@ def location(engine: Engine, now: datetime, code: str = "CAFE-LIS", **extra: Any
     return customer_service.create_location(UnitOfWork(engine), CLI, data, now=now)
 
 
-def staff(
-    engine: Engine, now: datetime, email: str = "rita@example.com", **extra: Any
-) -> int:
+def staff(engine: Engine, now: datetime, email: str = "rita@example.com", **extra: Any) -> int:
     data = {"email": email, "name": "Rita", "role": "rep", "locations": ["CAFE-LIS"]} | extra
     return customer_service.create_staff(UnitOfWork(engine), CLI, data, now=now)
 

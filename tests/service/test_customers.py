@@ -260,3 +260,20 @@ def test_a_card_number_taken_between_check_and_write_is_a_conflict_not_a_crash(
 
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(customers)) == 2
+
+
+def test_a_till_scanning_a_merged_duplicates_old_card_reaches_the_kept_customer(
+    engine: Engine, now: datetime
+) -> None:
+    keep = factories.customer(engine, now, card_number="K-100")
+    dup = factories.customer(engine, now, card_number="D-100")
+    service.merge_customers(UnitOfWork(engine), CLI, keep, dup, now=now)
+
+    report = ingest_events(
+        UnitOfWork(engine), [factories.purchase("p9", card_number=" d-100 ")], now=now
+    )
+
+    assert report.results[0].status == "created"
+    with engine.connect() as conn:
+        owner = conn.scalar(select(events.c.customer_id).where(events.c.external_id == "p9"))
+    assert owner == keep

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
+from regulars.domain.customers import normalise_card_number
 from regulars.domain.errors import FieldProblem
 from regulars.domain.events import (
     EventBase,
@@ -189,7 +190,7 @@ class _Batch:
             self.conn, [e.customer_id for _, e in fresh if e.customer_id is not None]
         )
         by_card = lookups.customers_by_card(
-            self.conn, [e.card_number.upper() for _, e in fresh if e.card_number is not None]
+            self.conn, [_card(e.card_number) for _, e in fresh if e.card_number is not None]
         )
         places = lookups.location_ids(self.conn)
         people = lookups.staff_ids(self.conn, [e.staff_id for _, e in fresh if e.staff_id])
@@ -202,7 +203,7 @@ class _Batch:
                 if ref is None:
                     problems.append(FieldProblem("customer_id", "no such customer"))
             elif event.card_number is not None:
-                ref = by_card.get(event.card_number.upper())
+                ref = by_card.get(_card(event.card_number))
                 if ref is None:
                     problems.append(FieldProblem("card_number", "no customer has this card"))
             if ref is not None and ref.status == "erased":
@@ -326,6 +327,14 @@ class _Batch:
         insert_rows(self.conn, events, EVENT_COLUMNS, rows)
         _update_customer_facts(self.conn, [item for _, item in ingested])
         apply_ingested(self.conn, [e for _, e in ingested], self.now)
+
+
+def _card(number: str) -> str:
+    """A card number as stored; one that cannot be valid is kept as typed (and not found)."""
+    try:
+        return normalise_card_number(number)
+    except ValueError:
+        return number
 
 
 def _envelope_stub(event: EventBase) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, select, tuple_
 
-from regulars.store.tables import customers, events, locations, staff
+from regulars.store.tables import customer_refs, customers, events, locations, staff
 
 T = TypeVar("T")
 CHUNK = 500
@@ -55,6 +55,11 @@ def customers_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, CustomerR
 
 
 def customers_by_card(conn: Connection, cards: Iterable[str]) -> dict[str, CustomerRef]:
+    """Resolve normalised card numbers, including the old card of a merged duplicate.
+
+    Merging moves the duplicate's card to a ``card`` reference of the kept customer, so a
+    till that still scans the old card reaches the right timeline.
+    """
     wanted = sorted(set(cards))
     found: dict[str, CustomerRef] = {}
     for part in chunked(wanted):
@@ -62,6 +67,15 @@ def customers_by_card(conn: Connection, cards: Iterable[str]) -> dict[str, Custo
             select(customers.c.card_number, customers.c.id, customers.c.status).where(
                 customers.c.card_number.in_(part)
             )
+        )
+        for card, cid, status in rows:
+            found[card] = CustomerRef(cid, status)
+    missing = [card for card in wanted if card not in found]
+    for part in chunked(missing):
+        rows = conn.execute(
+            select(customer_refs.c.external_id, customers.c.id, customers.c.status)
+            .join(customers, customers.c.id == customer_refs.c.customer_id)
+            .where(customer_refs.c.source == "card", customer_refs.c.external_id.in_(part))
         )
         for card, cid, status in rows:
             found[card] = CustomerRef(cid, status)
