@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from regulars.domain.program import Program
 
@@ -57,9 +58,13 @@ class Earned:
         return self.line_points + self.bonus_points
 
     def reason(self) -> str:
-        return ", ".join(f"{name} {pts:+d}" for name, pts in self.rules.items() if pts) or (
-            "nothing eligible"
-        )
+        return _reason(tuple(self.rules.items()))
+
+
+@lru_cache(maxsize=4096)
+def _reason(rules: tuple[tuple[str, int], ...]) -> str:
+    """The ledger's words for a purchase's rules (cached: a batch repeats a few hundred)."""
+    return ", ".join(f"{name} {pts:+d}" for name, pts in rules if pts) or "nothing eligible"
 
 
 @dataclass(frozen=True)

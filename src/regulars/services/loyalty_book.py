@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -610,6 +610,7 @@ class Book:
             sqlite = dialect == "sqlite"
             # On SQLite the instants go in as ``UtcDateTime``'s UTC text, converted here once.
             when: Any = _utc_text if sqlite else _same
+            later: Any = _later_text if sqlite else _later_same
             recorded = when(self.now)
             rows: list[tuple[Any, ...]] = []
             append = rows.append
@@ -645,12 +646,14 @@ class Book:
                 lot.changed = False
                 ripe = e.matures_at
                 expires = lot.expires_at
+                at = e.at
+                at_db = when(at)
                 append(
                     (
                         new_id,
                         e.member.id,
                         e.kind,
-                        when(e.at),
+                        at_db,
                         recorded,
                         e.pending_delta,
                         e.available_delta,
@@ -662,8 +665,8 @@ class Book:
                         lot.line_points,
                         lot.remaining,
                         lot.matured,
-                        None if ripe is None else when(ripe),
-                        None if expires is None else when(expires),
+                        None if ripe is None else later(at_db, at, ripe),
+                        None if expires is None else later(at_db, at, expires),
                     )
                 )
             insert_rows(conn, loyalty_ledger, LEDGER_COLUMNS, rows)
@@ -735,6 +738,24 @@ def _utc_text(moment: datetime) -> str:
 
 def _same(moment: datetime) -> datetime:
     return moment
+
+
+def _later_text(start_text: str, start: datetime, later: datetime) -> str:
+    """``_utc_text(later)`` from ``start``'s text: when the two are whole days apart at the
+    same UTC offset (a lot's maturity and expiry usually are), only the date moves."""
+    step = later - start
+    if not (step.seconds or step.microseconds) and later.utcoffset() == start.utcoffset():
+        return _day_after(start_text[:10], step.days) + start_text[10:]
+    return _utc_text(later)
+
+
+@lru_cache(maxsize=4096)
+def _day_after(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+
+
+def _later_same(start_db: object, start: datetime, later: datetime) -> datetime:
+    return later
 
 
 def _db_date(dialect: str, day: date | None) -> object:
