@@ -193,8 +193,21 @@ def idempotent(
     return JSONResponse(encoded, status_code=status)
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-NowDep = Annotated[datetime, Depends(get_now)]
+async def _runtime_dependency(request: Request) -> Runtime:
+    """``get_runtime`` as a dependency that runs on the event loop.
+
+    FastAPI runs a plain ``def`` dependency in its thread pool; these two only read
+    attributes, and the thread hops cost more than the work at a busy counter.
+    """
+    return get_runtime(request)
+
+
+async def _now_dependency(request: Request) -> datetime:
+    return get_now(request)
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime_dependency)]
+NowDep = Annotated[datetime, Depends(_now_dependency)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
 ConsoleStaff = Annotated[Actor, Depends(console_staff)]
 ConsoleSession = Annotated[accounts.StaffSession, Depends(console_session)]
