@@ -81,9 +81,15 @@ def name_key(text: str) -> str:
     scan on SQLite and PostgreSQL alike; SQL's ``lower()`` folds only ASCII on SQLite and
     cannot be indexed for prefix search there.
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.split())[:NAME_KEY_LENGTH]
+    key = text
+    # Compatibility decomposition can bring back capitals (ϒ → Υ), so fold until it settles.
+    for _ in range(4):
+        decomposed = unicodedata.normalize("NFKD", key.casefold())
+        folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        if folded == key:
+            break
+        key = folded
+    return " ".join(key.split())[:NAME_KEY_LENGTH].rstrip()
 
 
 def birthday_key(birthday: date) -> int:
