@@ -6,6 +6,7 @@ answer; the same key with a different body is a 409 and writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -13,6 +14,8 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from regulars.bootstrap import Runtime
+from regulars.domain.access import Actor
 from regulars.services import goodwill, loyalty, redeem
 from regulars.web.deps import ActorDep, IdempotencyKey, RuntimeDep, idempotent
 from regulars.web.schemas import ErrorOut
@@ -283,12 +286,9 @@ def approve(
     body: Annotated[DecisionIn, Body()] = DecisionIn(),  # noqa: B008 - an immutable default
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    def produce() -> tuple[int, Any]:
-        return 200, goodwill.approve_goodwill(
-            runtime.uow(), actor, goodwill_id, runtime.now(), note=body.note
-        )
-
-    return idempotent(request, actor, idempotency_key, body.model_dump(mode="json"), produce)
+    return _decide(
+        goodwill.approve_goodwill, request, goodwill_id, actor, runtime, body, idempotency_key
+    )
 
 
 @router.post(
@@ -304,10 +304,24 @@ def decline(
     body: Annotated[DecisionIn, Body()] = DecisionIn(),  # noqa: B008 - an immutable default
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    return _decide(
+        goodwill.decline_goodwill, request, goodwill_id, actor, runtime, body, idempotency_key
+    )
+
+
+def _decide(
+    decision: Callable[..., Any],
+    request: Request,
+    goodwill_id: int,
+    actor: Actor,
+    runtime: Runtime,
+    body: DecisionIn,
+    idempotency_key: str | None,
+) -> Any:
+    """Approve and decline answer alike: once per idempotency key, the request as it now stands."""
+
     def produce() -> tuple[int, Any]:
-        return 200, goodwill.decline_goodwill(
-            runtime.uow(), actor, goodwill_id, runtime.now(), note=body.note
-        )
+        return 200, decision(runtime.uow(), actor, goodwill_id, runtime.now(), note=body.note)
 
     return idempotent(request, actor, idempotency_key, body.model_dump(mode="json"), produce)
 
