@@ -123,9 +123,13 @@ class IngestedEvent:
 
 
 def ingest_events(uow: UnitOfWork, items: Sequence[Any], *, now: datetime) -> IngestReport:
-    """Validate and append a batch of events in one transaction; see the module docstring."""
-    with uow:
-        report, _ = append_events(uow.conn, items, now=now)
+    """Validate and append a batch of events in one transaction; see the module docstring.
+
+    The cycle collector stays paused until the batch's events are freed too, so that when it
+    resumes it has only the report left to look at.
+    """
+    with paused_garbage_collection(), uow:
+        report = append_events(uow.conn, items, now=now)[0]
         uow.commit()
     return report
 

@@ -259,7 +259,12 @@ def new_member(customer_id: int, program: Program, at: datetime, how: str) -> Me
 
 @dataclass(slots=True)
 class BookLot:
-    """A credit: its remaining points, and what a return of its purchase must take back."""
+    """A credit: its remaining points, and what a return of its purchase must take back.
+
+    A lot does not point back at its ledger entry: the entry points at the lot, and a cycle
+    between them kept a batch's lots, entries and members alive until the cycle collector
+    ran (≈ 3 µs per ingested event, spent when ingest resumed collection).
+    """
 
     member: Member
     remaining: int
@@ -272,7 +277,6 @@ class BookLot:
     reversed_basis: int = 0
     id: int = 0  # 0 until flushed
     matures_at: datetime | None = None
-    entry: _Entry | None = None
     changed: bool = False
 
 
@@ -411,7 +415,6 @@ class Book:
             credit=lot,
             matures_at=at if matured else matures_at,
         )
-        lot.entry = entry
         self.entries.append(entry)
         self.lots.append(lot)
         if matured:
