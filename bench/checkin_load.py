@@ -153,8 +153,9 @@ def database(postgres: str | None, folder: Path) -> Iterator[str]:
 def asgi_app() -> Any:
     """The uvicorn factory each worker calls: the real app on REGULARS_DATABASE_URL."""
     from regulars.web.app import create_app
+    from regulars.web.asgi import ready_to_serve
 
-    return create_app(build(migrate=False))
+    return ready_to_serve(create_app(build(migrate=False)))
 
 
 @contextlib.contextmanager

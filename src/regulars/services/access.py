@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Connection, select, true
+from sqlalchemy import ColumnElement, Connection, bindparam, select, true
 
 from regulars.domain.access import Actor, can_see_location, may
 from regulars.domain.customers import Role
 from regulars.domain.errors import Forbidden, NotFound
 from regulars.store.tables import customers, staff_locations
 
+#: Built once: this check runs on every page and endpoint that reaches a customer.
+_HOME_OF = select(customers.c.home_location_id, customers.c.status).where(
+    customers.c.id == bindparam("customer_id")
+)
+
 
 def access_customer(conn: Connection, actor: Actor, customer_id: int) -> int:
     """Return the customer's home location id when the actor may see them; else NotFound."""
-    row = conn.execute(
-        select(customers.c.home_location_id, customers.c.status).where(
-            customers.c.id == customer_id
-        )
-    ).first()
+    row = conn.execute(_HOME_OF, {"customer_id": customer_id}).first()
     if row is None or not can_see_location(actor, row.home_location_id):
         raise NotFound("no such customer", field="customer_id")
     return row.home_location_id  # type: ignore[no-any-return]

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from regulars.domain.access import Actor
 from regulars.domain.customers import celebrated_birthday, normalise_card_number
@@ -61,56 +61,97 @@ class GreetedIn(BaseModel):
 def check_in(
     uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime, leap_rule: str = "feb28"
 ) -> dict[str, Any]:
-    """Record the visit and return what the counter should know now (see module docstring)."""
+    """Record the visit and return what the counter should know now (see module docstring).
+
+    What the counter is told is read first, in a read-only transaction: on SQLite the write
+    lock is then held only for the visit's own short write, so tills checking in at the same
+    moment do not queue behind each other's reads. (The visit itself changes nothing the
+    counter is told.)
+    """
     require(actor, "planner:write")
     request = validate(CheckInIn, data)
     at = request.at or now
-    with uow:
-        conn = uow.conn
-        place = conn.execute(
-            select(locations.c.id, locations.c.timezone).where(locations.c.code == request.location)
-        ).first()
+    with UnitOfWork(uow.engine, readonly=True) as reader:
+        conn = reader.conn
+        place = conn.execute(_PLACE, {"code": request.location}).first()
         if place is None:
             raise InvalidInput([FieldProblem("location", f"unknown location {request.location!r}")])
         require_location(actor, place.id)
         customer_id = _resolve(conn, request)
         access_customer(conn, actor, customer_id)
-        external_id = request.request_id or f"{customer_id}:{request.location}:{at.isoformat()}"
-        visit = {
-            "type": "visit",
-            "kind": "check_in",
-            "source": "checkin",
-            "external_id": external_id,
-            "occurred_at": at.isoformat(),
-            "customer_id": customer_id,
-            "location": request.location,
-        }
-        staff_id = request.staff_id or (actor.id if actor.kind == "staff" else None)
-        if staff_id is not None:
-            visit["staff_id"] = staff_id
+        view = counter_view(conn, customer_id, at=at, zone=str(place.timezone), leap_rule=leap_rule)
+    external_id = request.request_id or f"{customer_id}:{request.location}:{at.isoformat()}"
+    visit = {
+        "type": "visit",
+        "kind": "check_in",
+        "source": "checkin",
+        "external_id": external_id,
+        "occurred_at": at.isoformat(),
+        "customer_id": customer_id,
+        "location": request.location,
+    }
+    staff_id = request.staff_id or (actor.id if actor.kind == "staff" else None)
+    if staff_id is not None:
+        visit["staff_id"] = staff_id
+    with uow:
+        conn = uow.conn
         report, _ = append_events(conn, [visit], now=now)
         result = report.results[0]
         if result.status == "rejected":
             raise InvalidInput(list(result.errors))
         checkin_id = result.event_id
         if checkin_id is None:  # a retried request: the same visit, already on record
-            checkin_id = conn.scalar(
-                select(events.c.id).where(
-                    events.c.source == "checkin", events.c.external_id == external_id
-                )
-            )
-        view = counter_view(conn, customer_id, at=at, zone=str(place.timezone), leap_rule=leap_rule)
+            checkin_id = conn.scalar(_VISIT_BY_KEY, {"external_id": external_id})
         uow.commit()
     return {"checkin_id": checkin_id, "duplicate": result.status == "duplicate", **view}
 
 
+# The counter's statements are built once: building them per scan cost more than running them.
+_c = customers.c
+_PLACE = select(locations.c.id, locations.c.timezone).where(locations.c.code == bindparam("code"))
+_VISIT_BY_KEY = select(events.c.id).where(
+    events.c.source == "checkin", events.c.external_id == bindparam("external_id")
+)
+_BY_ID = select(_c.id, _c.status, _c.merged_into_id).where(_c.id == bindparam("customer_id"))
+_BY_CARD = select(_c.id).where(_c.card_number == bindparam("card"))
+_PERSON = select(_c.first_name, _c.last_name, _c.birthday, _c.household_id, _c.status).where(
+    _c.id == bindparam("customer_id")
+)
+_HOUSEHOLD = select(
+    household_members.c.name, household_members.c.relation, household_members.c.customer_id
+).where(
+    household_members.c.household_id == bindparam("household_id"),
+    household_members.c.birthday_key.in_(bindparam("keys", expanding=True)),
+)
+_t = staff_tasks.c
+_PROMPTS = select(_t.id, _t.moment, _t.summary).where(
+    _t.customer_id == bindparam("customer_id"),
+    _t.kind == "in_person",
+    _t.status == "open",
+    _t.due_on <= bindparam("today"),
+    _t.valid_until >= bindparam("today"),
+)
+_USUAL = (
+    select(preferences.c.label, preferences.c.value)
+    .where(preferences.c.customer_id == bindparam("customer_id"))
+    .order_by(preferences.c.label)
+)
+_e = events.c
+_TIMELINE_BITS = (
+    select(_e.type, _e.occurred_at, _e.payload)
+    .where(
+        _e.customer_id == bindparam("customer_id"),
+        _e.occurred_at >= bindparam("since"),
+        _e.occurred_at <= bindparam("until"),
+        _e.type.in_(["note", "tier", "greeted"]),
+    )
+    .order_by(_e.occurred_at.desc())
+)
+
+
 def _resolve(conn: Connection, request: CheckInIn) -> int:
     if request.customer_id is not None:
-        found = conn.execute(
-            select(customers.c.id, customers.c.status, customers.c.merged_into_id).where(
-                customers.c.id == request.customer_id
-            )
-        ).first()
+        found = conn.execute(_BY_ID, {"customer_id": request.customer_id}).first()
         if found is None:
             raise NotFound("no such customer", field="customer_id")
         return int(found.merged_into_id or found.id) if found.status == "merged" else int(found.id)
@@ -118,7 +159,7 @@ def _resolve(conn: Connection, request: CheckInIn) -> int:
         card = normalise_card_number(request.card_number or "")
     except ValueError as error:
         raise InvalidInput([FieldProblem("card_number", str(error))]) from None
-    cid = conn.scalar(select(customers.c.id).where(customers.c.card_number == card))
+    cid = conn.scalar(_BY_CARD, {"card": card})
     if cid is None:
         raise NotFound("no customer has this card", field="card_number")
     return int(cid)
@@ -128,12 +169,7 @@ def counter_view(
     conn: Connection, customer_id: int, *, at: datetime, zone: str, leap_rule: str = "feb28"
 ) -> dict[str, Any]:
     """What the person at the counter should know about this customer at ``at``."""
-    c = customers.c
-    row = conn.execute(
-        select(c.first_name, c.last_name, c.birthday, c.household_id, c.status).where(
-            c.id == customer_id
-        )
-    ).one()
+    row = conn.execute(_PERSON, {"customer_id": customer_id}).one()
     today = at.astimezone(ZoneInfo(zone)).date()
     first = str(row.first_name)
     prompts: list[str] = []
@@ -146,18 +182,7 @@ def counter_view(
     household = _household_birthdays(conn, row.household_id, customer_id, today, leap_rule)
     for name, relation in household:
         prompts.append(f"It is {name}'s birthday today ({first}'s {relation}): ask after them.")
-    t = staff_tasks.c
-    tasks = list(
-        conn.execute(
-            select(t.id, t.moment, t.summary).where(
-                t.customer_id == customer_id,
-                t.kind == "in_person",
-                t.status == "open",
-                t.due_on <= today,
-                t.valid_until >= today,
-            )
-        )
-    )
+    tasks = list(conn.execute(_PROMPTS, {"customer_id": customer_id, "today": today}))
     for _, moment, summary in tasks:
         if moment == "birthday" and birthday_today:
             continue
@@ -166,11 +191,7 @@ def counter_view(
     notes, tier_news, greeted = _timeline_bits(conn, customer_id, at, today, zone)
     usual = {
         str(label): str(value)
-        for label, value in conn.execute(
-            select(preferences.c.label, preferences.c.value)
-            .where(preferences.c.customer_id == customer_id)
-            .order_by(preferences.c.label)
-        )
+        for label, value in conn.execute(_USUAL, {"customer_id": customer_id})
         if not str(label).startswith("date:")
     }
     return {
@@ -196,12 +217,8 @@ def _household_birthdays(
 ) -> list[tuple[str, str]]:
     if household_id is None:
         return []
-    m = household_members.c
-    rows = conn.execute(
-        select(m.name, m.relation, m.customer_id).where(
-            m.household_id == household_id, m.birthday_key.in_(birthday_keys(today, leap_rule))
-        )
-    )
+    keys = list(birthday_keys(today, leap_rule))
+    rows = conn.execute(_HOUSEHOLD, {"household_id": household_id, "keys": keys})
     return [(str(n), str(r)) for n, r, cid in rows if cid != customer_id]
 
 
@@ -209,17 +226,12 @@ def _timeline_bits(
     conn: Connection, customer_id: int, at: datetime, today: date, zone: str
 ) -> tuple[list[dict[str, Any]], list[str], set[str]]:
     """Fresh notes (newest first), recent tier news, and moments greeted today; one query."""
-    e = events.c
-    rows = conn.execute(
-        select(e.type, e.occurred_at, e.payload)
-        .where(
-            e.customer_id == customer_id,
-            e.occurred_at >= at - timedelta(days=NOTES_FRESH_DAYS),
-            e.occurred_at <= at + timedelta(minutes=1),
-            e.type.in_(["note", "tier", "greeted"]),
-        )
-        .order_by(e.occurred_at.desc())
-    )
+    window = {
+        "customer_id": customer_id,
+        "since": at - timedelta(days=NOTES_FRESH_DAYS),
+        "until": at + timedelta(minutes=1),
+    }
+    rows = conn.execute(_TIMELINE_BITS, window)
     notes: list[dict[str, Any]] = []
     news: list[str] = []
     greeted: set[str] = set()

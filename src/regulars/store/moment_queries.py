@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     and_,
+    bindparam,
     extract,
     func,
     literal,
@@ -635,16 +636,19 @@ def _tiers(conn: Connection, facts: dict[int, Facts]) -> None:
                 facts[int(cid)].tier = data.get("tier_to") or facts[int(cid)].tier
 
 
+#: Built once: the counter asks this for every customer it checks in.
+_TICKETS = (
+    select(events.c.customer_id, events.c.payload)
+    .where(events.c.customer_id.in_(bindparam("ids", expanding=True)), events.c.type == "ticket")
+    .order_by(events.c.occurred_at, events.c.id)
+)
+
+
 def open_complaints(conn: Connection, customer_ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """Customer → {ticket id: subject} of complaints opened and not (yet) closed."""
-    e = events.c
     out: dict[int, dict[str, str]] = defaultdict(dict)
     for part in chunked(sorted(set(customer_ids)), 900):
-        rows = conn.execute(
-            select(e.customer_id, e.payload)
-            .where(e.customer_id.in_(part), e.type == "ticket")
-            .order_by(e.occurred_at, e.id)
-        )
+        rows = conn.execute(_TICKETS, {"ids": part})
         for cid, payload in rows:
             data = _payload(payload)
             ticket = str(data.get("ticket_id"))
