@@ -87,7 +87,7 @@ def test_exported_customers_import_into_another_database_unchanged(
     _people(engine, now)
     out = io.StringIO()
 
-    written = export_customers(engine, CLI, out)
+    written = export_customers(engine, CLI, out, now=now)
 
     assert written == 3
     path = tmp_path / "customers.csv"
@@ -128,7 +128,7 @@ def test_a_location_export_holds_only_that_locations_customers(
     _people(engine, now)
     out = io.StringIO()
 
-    export_customers(engine, CLI, out, location="CAFE-LIS")
+    export_customers(engine, CLI, out, location="CAFE-LIS", now=now)
 
     rows = _csv_rows(out.getvalue())
     assert [r["card_number"] for r in rows] == ["FF-0001", "FF-0003"]
@@ -145,7 +145,7 @@ def test_staff_export_only_the_customers_of_their_own_locations(
     barista = Actor(kind="staff", id=1, role=Role.staff, locations=frozenset({ids["CAFE-LON"]}))
     out = io.StringIO()
 
-    assert export_customers(engine, barista, out, fmt="json") == 1
+    assert export_customers(engine, barista, out, fmt="json", now=now) == 1
     assert [c["first_name"] for c in json.loads(out.getvalue())] == ["Tom"]
 
 
@@ -157,7 +157,7 @@ def test_exports_page_through_large_tables(
     monkeypatch.setattr(exporter, "PAGE", 2)
     out = io.StringIO()
 
-    assert export_customers(engine, CLI, out, fmt="jsonl") == 3
+    assert export_customers(engine, CLI, out, fmt="jsonl", now=now) == 3
     assert len(out.getvalue().splitlines()) == 3
 
 
@@ -183,7 +183,7 @@ def test_the_timeline_exported_as_json_lines_imports_again_as_it_was(
         now=now,
     )
     out = io.StringIO()
-    written = export_events(engine, CLI, out, fmt="jsonl")
+    written = export_events(engine, CLI, out, fmt="jsonl", now=now)
     path = tmp_path / "events.jsonl"
     path.write_text(out.getvalue(), encoding="utf-8")
 
@@ -203,7 +203,7 @@ def test_the_event_csv_carries_the_payload_as_json(engine: Engine, now: datetime
     ingest_events(UnitOfWork(engine), [factories.purchase("p1", customer_id=first)], now=now)
     out = io.StringIO()
 
-    export_events(engine, CLI, out, location="CAFE-LIS")
+    export_events(engine, CLI, out, location="CAFE-LIS", now=now)
 
     rows = [r for r in _csv_rows(out.getvalue()) if r["type"] == "purchase"]
     assert rows[0]["card_number"] == "FF-0001"

@@ -114,9 +114,13 @@ def register(app: typer.Typer) -> None:
         location: Annotated[
             str | None, typer.Option("--location", help="Only this location's customers.")
         ] = None,
+        now: NowOption = None,
     ) -> None:
-        """Export customers (profiles and consents) or events (the timeline), streaming."""
-        rt = runtime()
+        """Export customers (profiles and consents) or events (the timeline), streaming.
+
+        Each export is recorded in the audit log (kind, format, location, count).
+        """
+        rt = runtime(now)
         count = exporter.count_customers if what == What.customers else exporter.count_events
         write = exporter.export_customers if what == What.customers else exporter.export_events
         try:
@@ -131,6 +135,7 @@ def register(app: typer.Typer) -> None:
                         fmt=fmt.value,
                         location=location,
                         progress=advance,
+                        now=rt.now(),
                     )
             finally:
                 if out:

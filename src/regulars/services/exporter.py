@@ -5,13 +5,21 @@ holding the whole database in memory. Rows are read a page at a time by id (keys
 the same on SQLite and PostgreSQL) and written as they come. The customer CSV uses the import
 columns (plus a few facts an import reads past), and events exported as JSON Lines import
 again as they are, so an export is also a backup that ``regulars import`` understands.
+
+Everyone's personal data leaving the database is a change by a person in the sense of the
+audit log: each export leaves one entry (who, when, what: kind, format, location, how many
+rows, whether it finished). The entry is written in its own short transaction after the
+reading is over, so a long export never holds the write lock; an export that stops half-way
+is recorded too, with what had been written by then.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Literal, TextIO
 
@@ -21,7 +29,7 @@ from regulars.domain.access import Actor
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.services.access import customers_in_scope, require
 from regulars.services.importer import CHANNELS, CUSTOMER_COLUMNS, EXPORT_ONLY_COLUMNS
-from regulars.store import lookups
+from regulars.store import audit, lookups
 from regulars.store.tables import (
     consents,
     customer_refs,
@@ -78,42 +86,54 @@ def export_customers(
     fmt: Format = "csv",
     location: str | None = None,
     progress: Progress | None = None,
+    now: datetime,
 ) -> int:
-    """Write every customer the actor may see (at one location if asked); returns the count."""
+    """Write every customer the actor may see (at one location if asked); returns the count.
+
+    Audited as ``customers.export`` once the export ends (or stops).
+    """
     require(actor, "customers:read")
     writer = _Writer(out, fmt, CUSTOMER_EXPORT_COLUMNS)
-    written = 0
-    with UnitOfWork(engine, readonly=True) as uow:
-        conn = uow.conn
-        scope = _scope(conn, actor, location)
-        places = {lid: code for code, lid in lookups.location_ids(conn).items()}
-        last = 0
-        while True:
-            page = (
-                conn.execute(
-                    select(customers, households.c.name.label("household_name"))
-                    .outerjoin(households, households.c.id == customers.c.household_id)
-                    .where(scope, customers.c.id > last)
-                    .order_by(customers.c.id)
-                    .limit(PAGE)
-                )
-                .mappings()
-                .all()
+    with _audited(engine, actor, now, "customers", fmt, location) as tally:
+        with UnitOfWork(engine, readonly=True) as uow:
+            conn = uow.conn
+            scope = _scope(conn, actor, location)
+            tally.started = True
+            _write_customers(conn, scope, writer, tally, progress)
+        writer.close()
+        tally.finished = True
+    return tally.written
+
+
+def _write_customers(
+    conn: Connection, scope: Any, writer: _Writer, tally: _Tally, progress: Progress | None
+) -> None:
+    places = {lid: code for code, lid in lookups.location_ids(conn).items()}
+    last = 0
+    while True:
+        page = (
+            conn.execute(
+                select(customers, households.c.name.label("household_name"))
+                .outerjoin(households, households.c.id == customers.c.household_id)
+                .where(scope, customers.c.id > last)
+                .order_by(customers.c.id)
+                .limit(PAGE)
             )
-            if not page:
-                break
-            ids = [int(row["id"]) for row in page]
-            given = _consents_of(conn, ids)
-            refs = _refs_of(conn, ids)
-            owners = _owner_emails(conn, [row["owner_staff_id"] for row in page])
-            for row in page:
-                writer.write(_customer_record(row, places, owners, given, refs))
-            written += len(page)
-            last = ids[-1]
-            if progress:
-                progress(len(page))
-    writer.close()
-    return written
+            .mappings()
+            .all()
+        )
+        if not page:
+            break
+        ids = [int(row["id"]) for row in page]
+        given = _consents_of(conn, ids)
+        refs = _refs_of(conn, ids)
+        owners = _owner_emails(conn, [row["owner_staff_id"] for row in page])
+        for row in page:
+            writer.write(_customer_record(row, places, owners, given, refs))
+        tally.written += len(page)
+        last = ids[-1]
+        if progress:
+            progress(len(page))
 
 
 def export_events(
@@ -124,34 +144,96 @@ def export_events(
     fmt: Format = "csv",
     location: str | None = None,
     progress: Progress | None = None,
+    now: datetime,
 ) -> int:
-    """Write the timeline, oldest first by id; JSON Lines output imports again unchanged."""
+    """Write the timeline, oldest first by id; JSON Lines output imports again unchanged.
+
+    Audited as ``events.export`` once the export ends (or stops).
+    """
     require(actor, "customers:read")
     writer = _Writer(out, fmt, EVENT_EXPORT_COLUMNS)
-    written = 0
-    with UnitOfWork(engine, readonly=True) as uow:
-        conn = uow.conn
-        places = {lid: code for code, lid in lookups.location_ids(conn).items()}
-        last = 0
-        while True:
-            query = (
-                select(events, customers.c.card_number)
-                .outerjoin(customers, customers.c.id == events.c.customer_id)
-                .where(events.c.id > last)
-                .order_by(events.c.id)
-                .limit(PAGE)
-            )
-            page = conn.execute(_event_scope(query, conn, actor, location)).mappings().all()
-            if not page:
-                break
-            for row in page:
-                writer.write(_event_record(row, places, fmt))
-            written += len(page)
-            last = int(page[-1]["id"])
-            if progress:
-                progress(len(page))
-    writer.close()
-    return written
+    with _audited(engine, actor, now, "events", fmt, location) as tally:
+        with UnitOfWork(engine, readonly=True) as uow:
+            conn = uow.conn
+            _scope(conn, actor, location)  # an unknown location is refused before anything
+            tally.started = True
+            _write_events(conn, actor, location, writer, tally, progress)
+        writer.close()
+        tally.finished = True
+    return tally.written
+
+
+def _write_events(
+    conn: Connection,
+    actor: Actor,
+    location: str | None,
+    writer: _Writer,
+    tally: _Tally,
+    progress: Progress | None,
+) -> None:
+    places = {lid: code for code, lid in lookups.location_ids(conn).items()}
+    last = 0
+    while True:
+        query = (
+            select(events, customers.c.card_number)
+            .outerjoin(customers, customers.c.id == events.c.customer_id)
+            .where(events.c.id > last)
+            .order_by(events.c.id)
+            .limit(PAGE)
+        )
+        page = conn.execute(_event_scope(query, conn, actor, location)).mappings().all()
+        if not page:
+            break
+        for row in page:
+            writer.write(_event_record(row, places, writer.fmt))
+        tally.written += len(page)
+        last = int(page[-1]["id"])
+        if progress:
+            progress(len(page))
+
+
+# -- audit -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    written: int = 0
+    started: bool = False  # the input was accepted and reading began
+    finished: bool = False  # every row was written and the output closed
+
+
+@contextmanager
+def _audited(
+    engine: Engine, actor: Actor, now: datetime, kind: str, fmt: Format, location: str | None
+) -> Iterator[_Tally]:
+    """Count what the export writes, then audit it in a short transaction of its own.
+
+    Runs after the reading transaction has ended, whether the export finished or stopped
+    (a broken pipe, a full disk): what left the database is on record either way. An export
+    refused before reading began (an unknown location) exported nothing and is not recorded.
+    """
+    tally = _Tally()
+    try:
+        yield tally
+    finally:
+        if tally.started:
+            with UnitOfWork(engine) as uow:
+                audit.record(
+                    uow.conn,
+                    at=now,
+                    actor=actor.label,
+                    action=f"{kind}.export",
+                    entity="export",
+                    entity_id=kind,
+                    after={
+                        "kind": kind,
+                        "format": fmt,
+                        "location": location,
+                        "count": tally.written,
+                        "complete": tally.finished,
+                    },
+                )
+                uow.commit()
 
 
 # -- helpers -----------------------------------------------------------------------------
