@@ -273,7 +273,8 @@ def merge_customers(
 
     Events, refs, assets, preferences, consents and loyalty memberships move over; profile
     fields the kept customer lacks are filled from the duplicate; the duplicate stays as a
-    ``merged`` pointer so that old card numbers and ids still resolve.
+    ``merged`` pointer so that old card numbers and ids still resolve. When both belong to
+    households, the duplicate's household joins the kept one (see ``_merge_households``).
     """
     require(actor, "customers:write")
     if keep_id == duplicate_id:
@@ -312,6 +313,7 @@ def merge_customers(
             .values(customer_id=keep_id)
         )
         _merge_consents(conn, keep_id, duplicate_id)
+        households_joined = _merge_households(conn, keep, dup)
         fill = {
             k: dup[k]
             for k in (
@@ -355,7 +357,7 @@ def merge_customers(
             entity="customer",
             entity_id=keep_id,
             before={"duplicate": duplicate_id},
-            after=fill,
+            after=fill | households_joined,
         )
         uow.commit()
 
@@ -563,6 +565,63 @@ def _merge_consents(conn: Connection, keep_id: int, duplicate_id: int) -> None:
                 )
             )
     conn.execute(delete(consents).where(consents.c.customer_id == duplicate_id))
+
+
+def _merge_households(
+    conn: Connection, keep: dict[str, Any], dup: dict[str, Any]
+) -> dict[str, Any]:
+    """The duplicate's household joins the kept customer's; what changed, for the audit.
+
+    Members move over, except someone both households list (same name and relation, in any
+    case), who stays once: the kept row gains the birthday or customer link it lacked, and
+    assets tied to the other row follow it. Customers sharing the duplicate's household (a
+    spouse with a profile of her own) move too, a member row naming the duplicate names the
+    kept customer, and the emptied household is deleted. With only one household between
+    them, nothing moves here: the kept customer takes the duplicate's as a missing field.
+    """
+    m = household_members.c
+    conn.execute(
+        update(household_members).where(m.customer_id == dup["id"]).values(customer_id=keep["id"])
+    )
+    into, gone = keep["household_id"], dup["household_id"]
+    if into is None or gone is None or into == gone:
+        return {}
+    present = {
+        (_person(r.name), r.relation): r
+        for r in conn.execute(select(household_members).where(m.household_id == into))
+    }
+    moved: list[int] = []
+    for row in conn.execute(select(household_members).where(m.household_id == gone)).all():
+        same = present.get((_person(row.name), row.relation))
+        if same is None:
+            conn.execute(update(household_members).where(m.id == row.id).values(household_id=into))
+            moved.append(int(row.id))
+            continue
+        gaps = {
+            k: row._mapping[k]
+            for k in ("birthday", "birthday_key", "customer_id")
+            if same._mapping[k] is None and row._mapping[k] is not None
+        }
+        if gaps:
+            conn.execute(update(household_members).where(m.id == same.id).values(**gaps))
+        conn.execute(update(assets).where(assets.c.member_id == row.id).values(member_id=same.id))
+        conn.execute(delete(household_members).where(m.id == row.id))
+    conn.execute(
+        update(customers).where(customers.c.household_id == gone).values(household_id=into)
+    )
+    names = dict(
+        conn.execute(
+            select(households.c.id, households.c.name).where(households.c.id.in_((into, gone)))
+        ).all()
+    )
+    if not names.get(into) and names.get(gone):
+        conn.execute(update(households).where(households.c.id == into).values(name=names[gone]))
+    conn.execute(delete(households).where(households.c.id == gone))
+    return {"household_id": into, "household_merged": gone, "household_members_moved": moved}
+
+
+def _person(name: str) -> str:
+    return " ".join(name.casefold().split())
 
 
 def _merged_facts(keep: dict[str, Any], dup: dict[str, Any]) -> dict[str, Any]:
