@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -207,7 +208,7 @@ def search_customers(
     phone: str | None = None,
     card_number: str | None = None,
     limit: int = 20,
-    offset: int = 0,
+    cursor: str | None = None,
 ) -> list[CustomerSummary]:
     """Find customers by any of name, e-mail, phone or card number (``q`` tries them all).
 
@@ -217,9 +218,14 @@ def search_customers(
     lookup) and as a name only when none of those matches, so a scanned card at a busy
     counter never waits for a name search. Merged duplicates are left out; their card
     numbers resolve to the kept customer.
+
+    Results come in the order (last name, first name, id). ``cursor`` continues after the
+    match ``search_cursor`` was given (keyset paging, not an offset): customers enrolled,
+    renamed or merged between two pages never make another match come twice or be skipped.
     """
     require(actor, "customers:read")
     limit = max(1, min(limit, MAX_PAGE))
+    after = _read_search_cursor(cursor) if cursor else None
     conditions = []
     if name:
         conditions.append(_name_match(name))
@@ -242,12 +248,49 @@ def search_customers(
                     chosen = stage
                     break
             base = base.where(chosen)
-        query = (
-            base.order_by(customers.c.last_name, customers.c.first_name, customers.c.id)
-            .limit(limit)
-            .offset(max(0, offset))
+        if after is not None:
+            base = base.where(_after(*after))
+        query = base.order_by(customers.c.last_name, customers.c.first_name, customers.c.id).limit(
+            limit
         )
         return [_summary(row) for row in conn.execute(query).mappings()]
+
+
+def search_cursor(last: CustomerSummary) -> str:
+    """The cursor for the page after ``last`` (the final match of a page), opaque to clients."""
+    raw = json.dumps([last.last_name, last.first_name, last.id], ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _read_search_cursor(cursor: str) -> tuple[str, str, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        last_name, first_name, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not (
+            isinstance(last_name, str)
+            and isinstance(first_name, str)
+            and isinstance(last_id, int)
+            and not isinstance(last_id, bool)
+        ):
+            raise ValueError("not a search position")
+        return last_name, first_name, last_id
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise InvalidInput(
+            [FieldProblem("cursor", "not a cursor this API gave out; start from the first page")]
+        ) from None
+
+
+def _after(last_name: str, first_name: str, last_id: int) -> Any:
+    """Strictly after (last name, first name, id) in the search order; the same comparison
+    the database sorts by, so it holds under any collation."""
+    c = customers.c
+    return or_(
+        c.last_name > last_name,
+        and_(
+            c.last_name == last_name,
+            or_(c.first_name > first_name, and_(c.first_name == first_name, c.id > last_id)),
+        ),
+    )
 
 
 def _q_stages(q: str) -> list[Any]:
@@ -597,6 +640,7 @@ __all__ = [
     "customer_360",
     "find_by_card",
     "get_customer",
+    "search_cursor",
     "search_customers",
     "select_timeline",
     "timeline",

@@ -19,7 +19,6 @@ from regulars.domain.customers import (
     HouseholdMemberIn,
     PreferenceIn,
 )
-from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.services import customers as customer_service
 from regulars.services import queries
 from regulars.services.queries import Customer360, CustomerSummary, TimelineEntry
@@ -72,9 +71,14 @@ def search_customers(
     phone: Annotated[str | None, Query(max_length=40)] = None,
     card_number: Annotated[str | None, Query(max_length=60)] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 20,
-    cursor: Annotated[str | None, Query(max_length=40)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            description="The `next_cursor` of the previous page, as it was given (opaque).",
+        ),
+    ] = None,
 ) -> Page[CustomerSummary]:
-    offset = _offset(cursor)
     found = queries.search_customers(
         runtime.uow(readonly=True),
         actor,
@@ -84,21 +88,13 @@ def search_customers(
         phone=phone,
         card_number=card_number,
         limit=limit + 1,
-        offset=offset,
+        cursor=cursor,
     )
     more = len(found) > limit
     return Page[CustomerSummary](
         items=found[:limit],
-        next_cursor=f"o{offset + limit}" if more else None,
+        next_cursor=queries.search_cursor(found[limit - 1]) if more else None,
     )
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.startswith("o") or not cursor[1:].isdigit():
-        raise InvalidInput([FieldProblem("cursor", "not a cursor this API gave out")])
-    return int(cursor[1:])
 
 
 @router.get("/{customer_id}", response_model=Customer360, summary="A customer's 360° view")
