@@ -1,4 +1,4 @@
-"""The ledger's fast time texts on SQLite equal what ``db_time`` and ``UtcDateTime`` give."""
+"""The fast time texts on SQLite (``db_time``, the ledger's) equal what ``UtcDateTime`` gives."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regulars.domain.ledger import add_months
-from regulars.services.loyalty_book import _later_text, _stored_time, _utc_text
-from regulars.store.bulk import db_time
+from regulars.services.loyalty_book import _later_text, _stored_time
+from regulars.store.bulk import db_time, utc_text
 
 ZONES = st.sampled_from(
     [
@@ -30,9 +30,11 @@ MOMENTS = st.datetimes(
 
 
 @given(MOMENTS)
-def test_utc_text_is_db_time(moment: datetime) -> None:
-    assert _utc_text(moment) == db_time("sqlite", moment)
-    assert _stored_time(_utc_text(moment)) == moment.astimezone(UTC)
+def test_utc_text_is_what_utc_date_time_stores(moment: datetime) -> None:
+    stored = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    assert utc_text(moment) == stored
+    assert db_time("sqlite", moment) == stored
+    assert _stored_time(utc_text(moment)) == moment.astimezone(UTC)
 
 
 @given(
@@ -51,4 +53,4 @@ def test_later_text_is_db_time(
         start + timedelta(days=days, seconds=seconds),
         (start + timedelta(days=days)).astimezone(zone),
     ):
-        assert _later_text(_utc_text(start), start, later) == db_time("sqlite", later)
+        assert _later_text(utc_text(start), start, later) == utc_text(later)

@@ -120,6 +120,9 @@ class IngestedEvent:
     settlement: ReturnSettlement | None = None
     purchase_event_id: int | None = None
     amount: int | None = None  # money that changed hands: net paid, or −refund
+    #: ``occurred_at`` as the driver stores it (``db_time``: UTC text on SQLite), formatted
+    #: once here for the events row, the customer facts and the loyalty ledger.
+    occurred_db: Any = None
 
 
 def ingest_events(uow: UnitOfWork, items: Sequence[Any], *, now: datetime) -> IngestReport:
@@ -253,6 +256,7 @@ class _Batch:
                     returned_before[ref_id][line["sku"]] += int(line["quantity"])
 
         out: list[tuple[int, IngestedEvent]] = []
+        dialect = self.conn.dialect.name
         for index, event, customer_id, location_id in resolved:
             settlement: ReturnSettlement | None = None
             purchase_id: int | None = None
@@ -301,6 +305,7 @@ class _Batch:
                         settlement,
                         purchase_id,
                         _amount(event),
+                        db_time(dialect, event.occurred_at),
                     ),
                 )
             )
@@ -316,7 +321,7 @@ class _Batch:
                 item.id,
                 item.customer_id,
                 item.event.type,  # type: ignore[attr-defined]
-                db_time(dialect, item.event.occurred_at),
+                item.occurred_db,
                 item.location_id,
                 item.event.staff_id,
                 item.event.source,
@@ -369,41 +374,43 @@ def _returns_of(conn: Connection, purchase_ids: list[int]) -> list[tuple[int, di
 def _update_customer_facts(conn: Connection, ingested: list[IngestedEvent]) -> None:
     """Keep the planner's per-customer facts (last visit, purchases, spend) current, set-based.
 
-    Sums and maxima only, so the result does not depend on the order events arrive in.
+    Sums and maxima only, so the result does not depend on the order events arrive in. The
+    maxima are taken over the times as stored (``occurred_db``): on SQLite that is
+    fixed-width UTC text, whose order is time order, so nothing is formatted twice.
     """
-    facts: dict[int, dict[str, Any]] = {}
+    facts: dict[int, list[Any]] = {}  # customer id → [purchases, spend, bought, visited]
     for item in ingested:
-        if item.customer_id is None:
+        cid = item.customer_id
+        if cid is None:
             continue
         event = item.event
-        kind = event.type  # type: ignore[attr-defined]
-        is_purchase = isinstance(event, Purchase)
-        is_visit = kind in VISIT_TYPES or (
-            isinstance(event, Purchase) and event.channel == "in_store"
-        )
-        if not (is_purchase or is_visit or isinstance(event, Return)):
-            continue
-        fact = facts.setdefault(
-            item.customer_id,
-            {"n": 0, "spend": 0, "bought": None, "visited": None},
-        )
+        at = item.occurred_db
         if isinstance(event, Purchase):
-            fact["n"] += 1
-            fact["bought"] = _later(fact["bought"], event.occurred_at)
-        fact["spend"] += item.amount or 0
-        if is_visit:
-            fact["visited"] = _later(fact["visited"], event.occurred_at)
-    dialect = conn.dialect.name
-    rows = [
-        (f["n"], f["spend"], *_twice(dialect, f["bought"]), *_twice(dialect, f["visited"]), cid)
-        for cid, f in facts.items()
-    ]
+            fact = facts.get(cid)
+            if fact is None:
+                fact = facts[cid] = [0, 0, None, None]
+            fact[0] += 1
+            fact[1] += item.amount or 0
+            if fact[2] is None or at > fact[2]:
+                fact[2] = at
+            if event.channel == "in_store" and (fact[3] is None or at > fact[3]):
+                fact[3] = at
+            continue
+        is_visit = event.type in VISIT_TYPES  # type: ignore[attr-defined]
+        if not (is_visit or isinstance(event, Return)):
+            continue
+        fact = facts.get(cid)
+        if fact is None:
+            fact = facts[cid] = [0, 0, None, None]
+        fact[1] += item.amount or 0
+        if is_visit and (fact[3] is None or at > fact[3]):
+            fact[3] = at
+    rows: list[tuple[Any, ...]]
+    if conn.dialect.name == "sqlite":
+        rows = [(n, spend, b, b, v, v, cid) for cid, (n, spend, b, v) in facts.items()]
+    else:
+        rows = [(n, spend, b, v, cid) for cid, (n, spend, b, v) in facts.items()]
     update_rows(conn, FACTS_SQL, rows)
-
-
-def _twice(dialect: str, moment: datetime | None) -> tuple[Any, ...]:
-    value = db_time(dialect, moment)
-    return (value, value) if dialect == "sqlite" else (value,)
 
 
 @contextmanager
@@ -431,10 +438,6 @@ def _amount(event: EventBase) -> int | None:
     if isinstance(event, Return):
         return -(event.refund or 0)
     return None
-
-
-def _later(current: datetime | None, candidate: datetime) -> datetime:
-    return candidate if current is None or candidate > current else current
 
 
 __all__ = [

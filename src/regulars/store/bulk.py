@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -22,11 +22,26 @@ def db_time(dialect: str, moment: datetime | None) -> Any:
     """An aware datetime as the driver stores it (UTC text on SQLite, as ``UtcDateTime``)."""
     if moment is None:
         return None
+    if dialect == "sqlite":
+        return utc_text(moment)
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to the database")
-    if dialect == "sqlite":
-        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     return moment
+
+
+def utc_text(moment: datetime) -> str:
+    """An aware instant as ``UtcDateTime`` stores it on SQLite (``YYYY-MM-DD HH:MM:SS.ffffff``).
+
+    The offset is taken off the wall clock and the text cut before the offset ``isoformat``
+    appends: the same text as ``astimezone(UTC)`` then ``replace(tzinfo=None)``, in half the
+    time (ingest formats one or two per event).
+    """
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError("naive datetime given to the database")
+    if offset:
+        moment = moment - offset
+    return moment.isoformat(" ", "microseconds")[:26]
 
 
 def db_json(value: Any) -> str:
