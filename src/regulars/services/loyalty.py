@@ -9,7 +9,7 @@ as ``tier`` events so that the touch planner can turn them into moments.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -281,6 +281,54 @@ def _route_goodwill(
     return out
 
 
+@dataclass(slots=True)
+class _Tally:
+    """One member's qualifying months as a batch sees them (see ``domain.tiers``).
+
+    ``months`` holds the stored buckets plus what the batch added, ``added`` only what the
+    batch adds (upserted at the end), and ``amount`` the sum over the months ``first`` to
+    ``last``, kept current as the batch adds to them, so that a member's window is summed
+    once per batch rather than once per purchase.
+    """
+
+    member: Member
+    months: dict[int, list[int]]
+    by_points: bool
+    added: dict[int, list[int]] = field(default_factory=dict)
+    first: int = 0
+    last: int = -1
+    amount: int = 0
+
+    def add(self, month: int, spend: int, points: int) -> None:
+        pair = self.months.get(month)
+        if pair is None:
+            pair = self.months[month] = [0, 0]
+        pair[0] += spend
+        pair[1] += points
+        delta = self.added.get(month)
+        if delta is None:
+            delta = self.added[month] = [0, 0]
+        delta[0] += spend
+        delta[1] += points
+        if self.first <= month <= self.last:
+            self.amount += points if self.by_points else spend
+
+    def window(self, first: int, last: int) -> int:
+        """The qualifying amount over the months ``first`` to ``last``."""
+        if first != self.first or last != self.last:
+            column = 1 if self.by_points else 0
+            self.amount = sum(
+                pair[column] for month, pair in self.months.items() if first <= month <= last
+            )
+            self.first, self.last = first, last
+        return self.amount
+
+
+def _time_order(item: IngestedEvent) -> tuple[Any, int]:
+    """Oldest first, by the time as stored (UTC text on SQLite sorts as time does)."""
+    return item.occurred_db, item.id
+
+
 def _apply_program(
     conn: Connection,
     lp: LoadedProgram,
@@ -305,49 +353,21 @@ def _apply_program(
     book = Book(conn, now)
     lots = _purchase_lots(conn, book, members, items)
     home = _zone(program.timezone)
-    first_event_day = min(i.event.occurred_at for i in items).astimezone(home).date()
+    ordered = sorted(items, key=_time_order)
+    first_event_day = ordered[0].event.occurred_at.astimezone(home).date()
     start_month, _ = window_months(program, first_event_day)
     stored = _buckets(conn, [m.id for m in members.values()], start_month)
-    state: dict[int, dict[int, list[int]]] = {}
-    deltas: dict[tuple[int, int], tuple[Member, list[int]]] = {}
+    tallies: dict[int, _Tally] = {}  # customer id → tally
+    spans: dict[int, tuple[int, int]] = {}  # month → the window of a day in it
 
-    def buckets_of(member: Member) -> dict[int, list[int]]:
-        key = id(member)
-        if key not in state:
-            state[key] = {} if member.new else stored.get(member.id, {})
-        return state[key]
+    def tally_of(cid: int, member: Member) -> _Tally:
+        tally = tallies.get(cid)
+        if tally is None:
+            months = {} if member.new else stored.get(member.id, {})
+            tally = tallies[cid] = _Tally(member, months, by_points)
+        return tally
 
-    windows: dict[int, tuple[int, int, int]] = {}  # id(member) → (first, last, amount)
-
-    def bump(member: Member, month: int, spend: int, points: int) -> None:
-        pair = buckets_of(member).setdefault(month, [0, 0])
-        pair[0] += spend
-        pair[1] += points
-        _, delta = deltas.setdefault((id(member), month), (member, [0, 0]))
-        delta[0] += spend
-        delta[1] += points
-        cached = windows.get(id(member))
-        if cached is not None and cached[0] <= month <= cached[1]:
-            windows[id(member)] = (
-                cached[0],
-                cached[1],
-                cached[2] + (points if by_points else spend),
-            )
-
-    def window_amount(member: Member, day: date) -> int:
-        """Qualifying amount in the window ending on ``day`` (cached while the window holds)."""
-        first, last = window_months(program, day)
-        cached = windows.get(id(member))
-        if cached is not None and cached[0] == first and cached[1] == last:
-            return cached[2]
-        column = 1 if by_points else 0
-        amount = sum(
-            pair[column] for month, pair in buckets_of(member).items() if first <= month <= last
-        )
-        windows[id(member)] = (first, last, amount)
-        return amount
-
-    for item in sorted(items, key=lambda i: (i.event.occurred_at, i.id)):
+    for item in ordered:
         event = item.event
         cid = item.customer_id
         if cid is None:
@@ -394,6 +414,7 @@ def _apply_program(
                     "earn",
                     points,
                     at=occurred,
+                    at_db=item.occurred_db,
                     reason=earned.reason(),
                     event_id=item.id,
                     matured=matured_at_once,
@@ -405,11 +426,17 @@ def _apply_program(
                 last = member.last_activity_at
                 if last is None or last < occurred:
                     member.last_activity_at = occurred
+                    member.activity_db = (occurred, item.occurred_db)
             else:
                 book.touch(member)
-            bump(member, month_key(local_day), earned.spend, points)
+            month = local_day.year * 100 + local_day.month  # month_key
+            tally = tally_of(cid, member)
+            tally.add(month, earned.spend, points)
             if tier_index < top:
-                target = tier_for(levels, window_amount(member, local_day))
+                span = spans.get(month)
+                if span is None:
+                    span = spans[month] = window_months(program, local_day)
+                target = tier_for(levels, tally.window(*span))
                 if target > tier_index:
                     timeline.append(
                         _tier_event(
@@ -460,7 +487,7 @@ def _apply_program(
                     )
                 points_back = got
             month = month_key(lot.at.astimezone(home).date()) if lot else month_key(local_day)
-            bump(member, month, -spend_back, -points_back)
+            tally_of(cid, member).add(month, -spend_back, -points_back)
         elif isinstance(event, Goodwill):
             if member is None:
                 member = new_member(cid, program, event.occurred_at, "auto")
@@ -471,6 +498,7 @@ def _apply_program(
                 "goodwill",
                 event.points,
                 at=event.occurred_at,
+                at_db=item.occurred_db,
                 reason=f"goodwill: {event.reason}",
                 event_id=item.id,
                 matured=True,
@@ -479,7 +507,13 @@ def _apply_program(
             )
     book.flush()
     _write_buckets(
-        conn, [(m.id, month, d[0], d[1]) for (_, month), (m, d) in deltas.items() if any(d)]
+        conn,
+        [
+            (tally.member.id, month, spend, points)
+            for tally in tallies.values()
+            for month, (spend, points) in tally.added.items()
+            if spend or points
+        ],
     )
 
 
@@ -497,7 +531,7 @@ def _tier_event(
         "type": "tier",
         "source": OWN_SOURCE,
         "external_id": external_id,
-        "occurred_at": at.isoformat(),
+        "occurred_at": at,  # validated as it is: no text to format and parse back
         "customer_id": customer_id,
         "change": change,
         "tier_from": tier_from,

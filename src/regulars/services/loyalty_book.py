@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 from regulars.domain.earning import MemberEarning, Rates
 from regulars.domain.ledger import Kind, Lot, allocate
 from regulars.domain.program import Program, load_program
-from regulars.store.bulk import db_time, insert_rows, update_rows
+from regulars.store.bulk import db_time, insert_rows, update_rows, utc_text
 from regulars.store.ids import allocate_ids
 from regulars.store.lookups import chunked
 from regulars.store.loyalty_tables import loyalty_ledger, loyalty_members, loyalty_programs
@@ -97,6 +97,10 @@ class Member:
     #: (tier, tier_since, reviews_since_grace, double_day) as stored: ``flush`` writes them
     #: only when one of them changed (most batches only move points and counters).
     stored: tuple[object, ...] | None = None
+    #: ``last_activity_at`` beside its stored form when that is known already (read from
+    #: SQLite, or the ingested event's text): ``flush`` reuses the text only while
+    #: ``last_activity_at`` is still that very object, so a later change cannot go stale.
+    activity_db: tuple[datetime, object] | None = None
 
 
 _MEMBER_COLUMNS = (
@@ -169,6 +173,11 @@ def _stored_time(text: str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _is_utc_text(text: object) -> bool:
+    """Whether stored text is exactly what ``utc_text`` writes (so it can be written back)."""
+    return isinstance(text, str) and len(text) == 26 and text[10] == " "
+
+
 def _stored_date(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
@@ -202,6 +211,9 @@ def load_members(
             rows = conn.exec_driver_sql(_MEMBERS_SQL.format(marks=marks), (program, *part))
             for raw in rows.fetchall():
                 member = _member_of(_sqlite_member_row(raw))
+                activity = raw[6]
+                if member.last_activity_at is not None and _is_utc_text(activity):
+                    member.activity_db = (member.last_activity_at, activity)
                 found[member.customer_id] = member
         return found
     for part in chunked(sorted(set(customer_ids))):
@@ -295,6 +307,7 @@ class _Entry:
     matures_at: datetime | None = None
     basis: int = 0  # on reversals: the weighted basis of the lines that came back
     id: int = 0
+    at_db: object = None  # ``at`` as the driver stores it, if the caller had it formatted
 
 
 LEDGER_COLUMNS = (
@@ -385,6 +398,7 @@ class Book:
         reason: str,
         event_id: int | None,
         matured: bool,
+        at_db: object = None,
         matures_at: datetime | None = None,
         expires_at: datetime | None = None,
         line_points: int = 0,
@@ -392,7 +406,11 @@ class Book:
         actor: str | None = None,
         counts_as_earned: bool = True,
     ) -> BookLot:
-        """Add points as a new lot: pending until ``matures_at`` unless ``matured``."""
+        """Add points as a new lot: pending until ``matures_at`` unless ``matured``.
+
+        ``at_db`` is ``at`` as the driver stores it, when the caller has it already (ingest
+        formats each event's time once for the events row); ``flush`` formats it otherwise.
+        """
         lot = BookLot(
             member,
             points,
@@ -414,6 +432,7 @@ class Book:
             event_id,
             credit=lot,
             matures_at=at if matured else matures_at,
+            at_db=at_db,
         )
         self.entries.append(entry)
         self.lots.append(lot)
@@ -589,30 +608,21 @@ class Book:
             ids = allocate_ids(conn, loyalty_members, len(fresh))
             for member, new_id in zip(fresh, ids, strict=True):
                 member.id = new_id
-            insert_rows(
-                conn,
-                loyalty_members,
-                MEMBER_INSERT_COLUMNS,
-                [
-                    (
-                        m.id,
-                        m.customer_id,
-                        m.program,
-                        db_time(dialect, m.enrolled_at),
-                        "auto",
-                        m.tier,
-                        db_time(dialect, m.tier_since),
-                    )
-                    for m in fresh
-                ],
-            )
+            new_rows: list[tuple[object, ...]] = []
+            for m in fresh:
+                enrolled = db_time(dialect, m.enrolled_at)
+                since = enrolled
+                if m.tier_since is not m.enrolled_at:  # usually the very same instant
+                    since = db_time(dialect, m.tier_since)
+                new_rows.append((m.id, m.customer_id, m.program, enrolled, "auto", m.tier, since))
+            insert_rows(conn, loyalty_members, MEMBER_INSERT_COLUMNS, new_rows)
             for member in fresh:
                 member.new = False
         if self.entries:
             ids = allocate_ids(conn, loyalty_ledger, len(self.entries))
             sqlite = dialect == "sqlite"
             # On SQLite the instants go in as ``UtcDateTime``'s UTC text, converted here once.
-            when: Any = _utc_text if sqlite else _same
+            when: Any = utc_text if sqlite else _same
             later: Any = _later_text if sqlite else _later_same
             recorded = when(self.now)
             rows: list[tuple[Any, ...]] = []
@@ -650,7 +660,7 @@ class Book:
                 ripe = e.matures_at
                 expires = lot.expires_at
                 at = e.at
-                at_db = when(at)
+                at_db = when(at) if e.at_db is None else e.at_db
                 append(
                     (
                         new_id,
@@ -679,14 +689,20 @@ class Book:
             lot.changed = False
         member_rows = []
         counter_rows = []
-        when = _utc_text if dialect == "sqlite" else _same
+        when = utc_text if dialect == "sqlite" else _same
         for m in self.members.values():
             k = m.earning
             double = k.double_day
+            activity = m.last_activity_at
+            known = m.activity_db
+            if known is not None and known[0] is activity:
+                activity_db = known[1]
+            else:
+                activity_db = None if activity is None else when(activity)
             if m.stored == (m.tier, m.tier_since, m.reviews_since_grace, double):
                 counter_rows.append(
                     (
-                        None if m.last_activity_at is None else when(m.last_activity_at),
+                        activity_db,
                         k.purchase_count,
                         k.welcome_given,
                         _db_date(dialect, k.cap_day),
@@ -705,7 +721,7 @@ class Book:
                         m.tier,
                         db_time(dialect, m.tier_since),
                         m.reviews_since_grace,
-                        db_time(dialect, m.last_activity_at),
+                        activity_db,
                         k.purchase_count,
                         k.welcome_given,
                         _db_date(dialect, double),
@@ -727,29 +743,24 @@ class Book:
         self.members = {}
 
 
-def _utc_text(moment: datetime) -> str:
-    """An aware instant as ``UtcDateTime`` stores it on SQLite (``db_time``, without the
-    time zone conversion: the offset is taken off the wall clock, and the text cut before
-    the offset that ``isoformat`` appends)."""
-    offset = moment.utcoffset()
-    if offset is None:
-        raise ValueError("naive datetime given to the database")
-    if offset:
-        moment = moment - offset
-    return moment.isoformat(" ", "microseconds")[:26]
-
-
 def _same(moment: datetime) -> datetime:
     return moment
 
 
 def _later_text(start_text: str, start: datetime, later: datetime) -> str:
-    """``_utc_text(later)`` from ``start``'s text: when the two are whole days apart at the
-    same UTC offset (a lot's maturity and expiry usually are), only the date moves."""
+    """``utc_text(later)`` from ``start``'s text: when the two are whole days apart at the
+    same UTC offset (a lot's maturity and expiry usually are), only the date moves.
+
+    Times parsed from ISO text share one fixed-offset ``timezone``; then the offsets are
+    equal without asking (``utcoffset`` is most of this function's cost otherwise).
+    """
     step = later - start
-    if not (step.seconds or step.microseconds) and later.utcoffset() == start.utcoffset():
+    if step.seconds or step.microseconds:
+        return utc_text(later)
+    zone = start.tzinfo
+    if (zone is later.tzinfo and type(zone) is timezone) or later.utcoffset() == start.utcoffset():
         return _day_after(start_text[:10], step.days) + start_text[10:]
-    return _utc_text(later)
+    return utc_text(later)
 
 
 @lru_cache(maxsize=4096)
