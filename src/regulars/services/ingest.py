@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, select
 
@@ -109,9 +109,12 @@ class IngestReport:
         return self.count("rejected")
 
 
-@dataclass(frozen=True)
-class IngestedEvent:
-    """An event as it now stands on the timeline, handed to whatever reacts to new events."""
+class IngestedEvent(NamedTuple):
+    """An event as it now stands on the timeline, handed to whatever reacts to new events.
+
+    A named tuple: as immutable as a frozen dataclass, and made in a third of the time (one
+    per ingested event).
+    """
 
     id: int
     customer_id: int | None
