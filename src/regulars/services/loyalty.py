@@ -342,6 +342,9 @@ def _apply_program(
     levels = program.tiers.levels
     top = len(levels) - 1
     tier_of = {tier.code: index for index, tier in enumerate(levels)}
+    # The least amount that reaches any tier above each one: below it, ``tier_for`` cannot
+    # find a higher tier, and most purchases need not ask.
+    reach_above = [min(t.threshold for t in levels[i + 1 :]) for i in range(top)]
     by_points = program.tiers.qualify_on == "points"
     matured_at_once = program.earning.pending_days == 0
     lot_clock = LotClock.of(program)
@@ -430,13 +433,14 @@ def _apply_program(
             else:
                 book.touch(member)
             month = local_day.year * 100 + local_day.month  # month_key
-            tally = tally_of(cid, member)
+            tally = tallies.get(cid) or tally_of(cid, member)
             tally.add(month, earned.spend, points)
             if tier_index < top:
                 span = spans.get(month)
                 if span is None:
                     span = spans[month] = window_months(program, local_day)
-                target = tier_for(levels, tally.window(*span))
+                amount = tally.window(*span)
+                target = tier_for(levels, amount) if amount >= reach_above[tier_index] else 0
                 if target > tier_index:
                     timeline.append(
                         _tier_event(

@@ -411,16 +411,8 @@ class Book:
         ``at_db`` is ``at`` as the driver stores it, when the caller has it already (ingest
         formats each event's time once for the events row); ``flush`` formats it otherwise.
         """
-        lot = BookLot(
-            member,
-            points,
-            matured,
-            expires_at,
-            at,
-            line_points=line_points,
-            bonus_points=points - line_points,
-            basis=basis,
-        )
+        bonus = points - line_points
+        lot = BookLot(member, points, matured, expires_at, at, line_points, bonus, basis)
         entry = _Entry(
             member,
             kind,
@@ -446,7 +438,7 @@ class Book:
         if counts_as_earned:
             member.d_earned += points
             member.lifetime_earned += points
-        self.touch(member)
+        self.members[id(member)] = member  # touch(), inline: one credit per ingested purchase
         return lot
 
     # debits -----------------------------------------------------------------------
