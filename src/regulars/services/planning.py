@@ -349,7 +349,8 @@ class _Planner:
         facts = gather_facts(self.conn, customers_, now=self.now, unhappy_days=30)
         done = decided(self.conn, customers_, self.day)
         dialect = self.conn.dialect.name
-        messages: list[PlannedMessage] = []
+        fallbacks: list[tuple[int, Choice, Facts]] = []
+        outgoing: list[tuple[PlannedMessage, Choice]] = []
         for row in failed:
             fact = facts.get(int(row.customer_id))
             book = self.by_location.get(fact.location_id) if fact is not None else None
@@ -368,26 +369,18 @@ class _Planner:
                 f"{word} failed: {row.last_error or 'refused'} → falls back",
             ]
             choice = self._fallback(failed_choice, fact, done)
-            self._record_fallback(int(row.id), choice, fact, dialect, messages)
-        self.report.messages += queue_planned_messages(self.conn, messages)
+            if choice.automated:
+                message = self._message(choice, fact, int(row.id))
+                if message is not None:
+                    key = f"{message.key}:{message.channel}"
+                    outgoing.append((PlannedMessage(**{**message.__dict__, "key": key}), choice))
+            fallbacks.append((int(row.id), choice, fact))
+        self.report.messages += self._queue(outgoing)
+        for decision_id, choice, fact in fallbacks:
+            self._record_fallback(decision_id, choice, fact, dialect)
 
-    def _record_fallback(
-        self,
-        decision_id: int,
-        choice: Choice,
-        fact: Facts,
-        dialect: str,
-        messages: list[PlannedMessage],
-    ) -> None:
+    def _record_fallback(self, decision_id: int, choice: Choice, fact: Facts, dialect: str) -> None:
         cand = choice.candidate
-        if choice.automated:
-            message = self._message(choice, fact, decision_id)
-            if message is not None:
-                messages.append(
-                    PlannedMessage(
-                        **{**message.__dict__, "key": f"{message.key}:{message.channel}"}
-                    )
-                )
         self.conn.execute(
             update(plan_decisions)
             .where(plan_decisions.c.id == decision_id)
@@ -446,17 +439,22 @@ class _Planner:
         names = _staff_names(self.conn)
         rows: list[tuple[Any, ...]] = []
         tasks: list[tuple[Any, ...]] = []
-        outgoing: list[PlannedMessage] = []
+        outgoing: list[tuple[PlannedMessage, Choice]] = []
         dialect = self.conn.dialect.name
         day_value, now_value = _db_date(dialect, self.day), db_time(dialect, self.now)
+        for choice in every:
+            if choice.automated and choice.touch is not None and choice.touch.template:
+                cand = choice.candidate
+                message = self._message(choice, facts[cand.customer_id], id_of[cand.key])
+                if message is not None:
+                    outgoing.append((message, choice))
+        # Queued before the decisions are written, so that a message the customer's profile
+        # cannot carry is recorded as suppressed, with the reason, like a guard's veto.
+        self.report.messages = self._queue(outgoing)
         for choice in every:
             cand = choice.candidate
             fact = facts[cand.customer_id]
             decision_id = id_of[cand.key]
-            if choice.automated and choice.touch is not None and choice.touch.template:
-                message = self._message(choice, fact, decision_id)
-                if message is not None:
-                    outgoing.append(message)
             merged_into = id_of.get(choice.merged_into) if choice.merged_into else None
             rows.append(
                 (
@@ -526,7 +524,15 @@ class _Planner:
         insert_rows(self.conn, plan_decisions, DECISION_COLUMNS, rows)
         insert_rows(self.conn, staff_tasks, TASK_COLUMNS, tasks)
         self.report.tasks = len(tasks)
-        self.report.messages = queue_planned_messages(self.conn, outgoing)
+
+    def _queue(self, outgoing: list[tuple[PlannedMessage, Choice]]) -> int:
+        """Queue the messages; the choice of each one refused is suppressed with the reason."""
+        queued = queue_planned_messages(self.conn, [message for message, _ in outgoing])
+        for message, choice in outgoing:
+            reason = queued.refused.get(message.key)
+            if reason is not None:
+                choice.drop("suppressed", reason)
+        return queued.count
 
     def _message(self, choice: Choice, fact: Facts, decision_id: int) -> PlannedMessage | None:
         """The outbox row for an automated touch, or None (and why) when it cannot be made."""
