@@ -209,7 +209,7 @@ def apply_ingested(conn: Connection, ingested: list[IngestedEvent], now: datetim
         for item in ingested
         if item.customer_id is not None
         and (
-            isinstance(item.event, Purchase | Return)
+            isinstance(item.event, (Purchase, Return))  # a tuple: checks faster than a union
             or (
                 isinstance(item.event, Goodwill)
                 and item.event.points > 0
@@ -225,15 +225,28 @@ def apply_ingested(conn: Connection, ingested: list[IngestedEvent], now: datetim
     places = _places(conn)
     routed: dict[str, list[IngestedEvent]] = defaultdict(list)
     goodwill: list[IngestedEvent] = []
+    # A return goes wherever its purchase earned; programs without the lot skip it.
+    everywhere = list(programs)
+    # Where a purchase earns depends only on its source and location: decided once per pair.
+    destinations: dict[tuple[str, int | None], list[str]] = {}
     for item in relevant:
-        if isinstance(item.event, Goodwill):
+        event = item.event
+        if isinstance(event, Goodwill):
             goodwill.append(item)
             continue
-        place = places.get(item.location_id) if item.location_id is not None else None
-        for code, lp in programs.items():
-            # A return goes wherever its purchase earned; programs without the lot skip it.
-            if isinstance(item.event, Return) or _applies(lp, item.event.source, place):
-                routed[code].append(item)
+        if isinstance(event, Return):
+            codes = everywhere
+        else:
+            key = (event.source, item.location_id)
+            found = destinations.get(key)
+            if found is None:
+                place = places.get(item.location_id) if item.location_id is not None else None
+                found = destinations[key] = [
+                    code for code, lp in programs.items() if _applies(lp, event.source, place)
+                ]
+            codes = found
+        for code in codes:
+            routed[code].append(item)
     if goodwill:
         for item, code in _route_goodwill(conn, programs, places, goodwill).items():
             routed[code].append(item)
