@@ -299,7 +299,7 @@ def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes]:
     if not spy.exists():
         raise SystemExit("--profile needs py-spy in the virtualenv: .venv/bin/pip install py-spy")
     command = [str(spy), "record", "--pid", str(pid), "--subprocesses", "--format", "raw"]
-    command += ["--rate", "250", "--output", str(out), "--nonblocking"]
+    command += ["--rate", "250", "--output", str(out), "--nonblocking", "--gil"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # let it attach before the load starts
     return process

@@ -161,6 +161,31 @@ def test_exports_page_through_large_tables(
     assert len(out.getvalue().splitlines()) == 3
 
 
+def test_an_export_shows_one_moment_even_while_customers_are_enrolled_during_it(
+    engine: Engine, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On both databases the export reads one snapshot: a customer enrolled at the till
+    while page two is being read is not in this export (the next one has them)."""
+    _shop(engine, now)
+    _people(engine, now)
+    monkeypatch.setattr(exporter, "PAGE", 2)
+    enrolled: list[int] = []
+
+    def enrol_someone_meanwhile(_page: int) -> None:
+        if not enrolled:
+            enrolled.append(factories.customer(engine, now, card_number="FF-0009"))
+
+    out = io.StringIO()
+    written = export_customers(
+        engine, CLI, out, fmt="jsonl", progress=enrol_someone_meanwhile, now=now
+    )
+
+    cards = [json.loads(line)["card_number"] for line in out.getvalue().splitlines()]
+    assert enrolled, "the till's enrolment went through while the export was reading"
+    assert written == 3
+    assert cards == ["FF-0001", "FF-0002", "FF-0003"]
+
+
 def test_the_timeline_exported_as_json_lines_imports_again_as_it_was(
     engine: Engine, now: datetime, other_db: Engine, tmp_path: Path
 ) -> None:

@@ -32,6 +32,20 @@ def _writer_lock(engine: Engine) -> threading.RLock | None:
         return lock
 
 
+#: How a read-only unit of work reads. SQLite: a deferred BEGIN (store.db), which already
+#: reads one snapshot without taking the write lock. PostgreSQL: one snapshot for the whole
+#: read too (an export or a 360° page shows one moment, not rows committed halfway through
+#: it), and the server refuses a write slipped into a read. psycopg sends both with BEGIN.
+_READ_ONLY: dict[str, dict[str, object]] = {
+    "sqlite": {"readonly": True},
+    "postgresql": {
+        "readonly": True,
+        "isolation_level": "REPEATABLE READ",
+        "postgresql_readonly": True,
+    },
+}
+
+
 class UnitOfWork:
     """A transaction on one connection; rolls back unless committed."""
 
@@ -60,7 +74,7 @@ class UnitOfWork:
         try:
             conn = self.engine.connect()
             if self.readonly:
-                conn = conn.execution_options(readonly=True)
+                conn = conn.execution_options(**_READ_ONLY[self.engine.dialect.name])
             conn.begin()
         except BaseException:
             self._release()
