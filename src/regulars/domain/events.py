@@ -107,7 +107,7 @@ class PurchaseLine:
 
     @property
     def net(self) -> int:
-        return self.gross - self.discount
+        return self.quantity * self.unit_price - self.discount  # gross − discount, one call
 
 
 class Purchase(EventBase):
