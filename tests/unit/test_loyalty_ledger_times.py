@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic_core import TzInfo
 
 from regulars.domain.ledger import add_months
 from regulars.services.loyalty_book import _later_text, _stored_time
@@ -17,6 +18,7 @@ ZONES = st.sampled_from(
         UTC,
         timezone(timedelta(hours=-5)),
         timezone(timedelta(hours=5, minutes=45)),
+        TzInfo(-(3 * 3600 + 30 * 60)),  # what pydantic gives a time parsed from ISO text
         ZoneInfo("Europe/Lisbon"),
         ZoneInfo("America/New_York"),
         ZoneInfo("Australia/Lord_Howe"),

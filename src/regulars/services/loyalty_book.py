@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+from pydantic_core import TzInfo
 from sqlalchemy import Connection, select
 
 from regulars.domain.earning import MemberEarning, Rates
@@ -764,18 +765,24 @@ def _same(moment: datetime) -> datetime:
     return moment
 
 
+#: Time zone types whose offset is the same at every instant.
+_FIXED_OFFSET = (timezone, TzInfo)
+
+
 def _later_text(start_text: str, start: datetime, later: datetime) -> str:
     """``utc_text(later)`` from ``start``'s text: when the two are whole days apart at the
     same UTC offset (a lot's maturity and expiry usually are), only the date moves.
 
-    Times parsed from ISO text share one fixed-offset ``timezone``; then the offsets are
-    equal without asking (``utcoffset`` is most of this function's cost otherwise).
+    A lot's dates are its earn time plus days, so they share its time zone object; when that
+    zone is a fixed offset (as every time pydantic parses from ISO text is) the offsets are
+    equal without asking (``utcoffset`` was most of this function's cost otherwise).
     """
     step = later - start
     if step.seconds or step.microseconds:
         return utc_text(later)
     zone = start.tzinfo
-    if (zone is later.tzinfo and type(zone) is timezone) or later.utcoffset() == start.utcoffset():
+    fixed = zone is later.tzinfo and type(zone) in _FIXED_OFFSET
+    if fixed or later.utcoffset() == start.utcoffset():
         return _day_after(start_text[:10], step.days) + start_text[10:]
     return utc_text(later)
 
