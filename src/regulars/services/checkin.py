@@ -23,6 +23,7 @@ from regulars.domain.errors import FieldProblem, InvalidInput, NotFound, validat
 from regulars.domain.moments import birthday_keys
 from regulars.services.access import access_customer, require, require_location
 from regulars.services.ingest import append_events
+from regulars.store import lookups
 from regulars.store.moment_queries import open_complaints
 from regulars.store.planner_tables import staff_tasks
 from regulars.store.tables import customers, events, household_members, locations, preferences
@@ -112,8 +113,6 @@ _PLACE = select(locations.c.id, locations.c.timezone).where(locations.c.code == 
 _VISIT_BY_KEY = select(events.c.id).where(
     events.c.source == "checkin", events.c.external_id == bindparam("external_id")
 )
-_BY_ID = select(_c.id, _c.status, _c.merged_into_id).where(_c.id == bindparam("customer_id"))
-_BY_CARD = select(_c.id).where(_c.card_number == bindparam("card"))
 _PERSON = select(_c.first_name, _c.last_name, _c.birthday, _c.household_id, _c.status).where(
     _c.id == bindparam("customer_id")
 )
@@ -150,19 +149,21 @@ _TIMELINE_BITS = (
 
 
 def _resolve(conn: Connection, request: CheckInIn) -> int:
+    """The live customer behind a card or id, as ingest resolves it: the old card or id of a
+    merged duplicate reaches the customer it was merged into (along a chain of merges)."""
     if request.customer_id is not None:
-        found = conn.execute(_BY_ID, {"customer_id": request.customer_id}).first()
-        if found is None:
+        ref = lookups.customers_by_id(conn, [request.customer_id]).get(request.customer_id)
+        if ref is None or ref.status == "erased":
             raise NotFound("no such customer", field="customer_id")
-        return int(found.merged_into_id or found.id) if found.status == "merged" else int(found.id)
+        return ref.id
     try:
         card = normalise_card_number(request.card_number or "")
     except ValueError as error:
         raise InvalidInput([FieldProblem("card_number", str(error))]) from None
-    cid = conn.scalar(_BY_CARD, {"card": card})
-    if cid is None:
+    ref = lookups.customers_by_card(conn, [card]).get(card)
+    if ref is None or ref.status == "erased":
         raise NotFound("no customer has this card", field="card_number")
-    return int(cid)
+    return ref.id
 
 
 def counter_view(

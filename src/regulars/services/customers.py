@@ -38,7 +38,7 @@ from regulars.services.access import (
 )
 from regulars.services.ingest import append_events
 from regulars.services.loyalty import merge_memberships
-from regulars.store import audit
+from regulars.store import audit, lookups
 from regulars.store.ids import insert_one
 from regulars.store.tables import (
     assets,
@@ -466,8 +466,9 @@ def _check_reachable(profile: Mapping[str, Any]) -> None:
 def _check_unique_card(conn: Connection, card: str | None, customer_id: int | None) -> None:
     if card is None:
         return
-    holder = conn.scalar(select(customers.c.id).where(customers.c.card_number == card))
-    if holder is not None and holder != customer_id:
+    # A merged duplicate's old card still belongs to the customer it was merged into.
+    holder = lookups.customers_by_card(conn, [card]).get(card)
+    if holder is not None and holder.id != customer_id:
         raise Conflict("another customer has this card number", field="card_number")
 
 
