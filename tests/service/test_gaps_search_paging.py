@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from regulars.bootstrap import Runtime
 from regulars.domain.access import CLI
 from regulars.domain.errors import InvalidInput
 from regulars.services.customers import update_customer
-from regulars.services.queries import CustomerSummary, search_cursor, search_customers
+from regulars.services.queries import (
+    MAX_PAGE,
+    CustomerSummary,
+    search_cursor,
+    search_customers,
+)
 from regulars.store.uow import UnitOfWork
 from tests import factories
 
@@ -135,3 +142,40 @@ def test_the_api_pages_with_an_opaque_cursor_and_the_same_answer_shape(
     stale = api_client.get("/api/v1/customers", params={"q": "zoe", "cursor": "o2"})
     assert stale.status_code == 422
     assert stale.json()["error"]["field"] == "cursor"
+
+
+def test_a_full_page_of_the_largest_size_still_offers_the_next_page(
+    api_client: TestClient, runtime: Runtime
+) -> None:
+    for n in range(MAX_PAGE + 5):
+        factories.customer(runtime.engine, runtime.now(), first_name="Zoe", last_name=f"N{n:04}")
+
+    first = api_client.get("/api/v1/customers", params={"q": "zoe", "limit": MAX_PAGE}).json()
+    rest = api_client.get(
+        "/api/v1/customers", params={"q": "zoe", "limit": MAX_PAGE, "cursor": first["next_cursor"]}
+    ).json()
+
+    assert len(first["items"]) == MAX_PAGE
+    assert len(rest["items"]) == 5
+    assert rest["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '["a", "b", 100000000000000000000000]',  # an id no column can hold
+        '["a", "b", 0]',
+        '["a\\u0000", "b", 1]',  # NUL: PostgreSQL text cannot hold it
+        '["' + "a" * 500 + '", "b", 1]',  # longer than any stored name
+    ],
+)
+def test_a_forged_cursor_is_refused_naming_the_cursor_on_both_databases(
+    engine: Engine, now: datetime, raw: str
+) -> None:
+    factories.customer(engine, now, first_name="Maria")
+    forged = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    with pytest.raises(InvalidInput) as refused:
+        _page(engine, forged)
+
+    assert refused.value.problems[0].field == "cursor"

@@ -44,6 +44,8 @@ from regulars.store.tables import (
 from regulars.store.uow import UnitOfWork
 
 MAX_PAGE = 200
+#: The longest first or last name the customers table holds (a search cursor carries both).
+NAME_MAX = 120
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,8 @@ def search_customers(
     renamed or merged between two pages never make another match come twice or be skipped.
     """
     require(actor, "customers:read")
-    limit = max(1, min(limit, MAX_PAGE))
+    # One more than a page is allowed: the API asks for it to learn whether a next page exists.
+    limit = max(1, min(limit, MAX_PAGE + 1))
     after = _read_search_cursor(cursor) if cursor else None
     conditions = []
     if name:
@@ -267,10 +270,11 @@ def _read_search_cursor(cursor: str) -> tuple[str, str, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         last_name, first_name, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not (
-            isinstance(last_name, str)
-            and isinstance(first_name, str)
+            _cursor_name(last_name)
+            and _cursor_name(first_name)
             and isinstance(last_id, int)
             and not isinstance(last_id, bool)
+            and 0 < last_id < 2**63  # what the id column can hold
         ):
             raise ValueError("not a search position")
         return last_name, first_name, last_id
@@ -278,6 +282,11 @@ def _read_search_cursor(cursor: str) -> tuple[str, str, int]:
         raise InvalidInput(
             [FieldProblem("cursor", "not a cursor this API gave out; start from the first page")]
         ) from None
+
+
+def _cursor_name(value: object) -> bool:
+    """A name as the customers table can hold it (PostgreSQL text refuses NUL)."""
+    return isinstance(value, str) and len(value) <= NAME_MAX and "\x00" not in value
 
 
 def _after(last_name: str, first_name: str, last_id: int) -> Any:
