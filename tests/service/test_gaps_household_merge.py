@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select
 
-from regulars.domain.access import CLI
+from regulars.domain.access import CLI, Actor
+from regulars.domain.customers import Role
+from regulars.domain.errors import Conflict
 from regulars.services import customers as service
 from regulars.services.queries import customer_360, find_by_card
 from regulars.store.tables import audit_log, customers, household_members, households
@@ -162,3 +165,38 @@ def test_with_only_the_duplicate_in_a_household_the_kept_customer_takes_it_over(
     view = customer_360(UnitOfWork(engine, readonly=True), CLI, keep)
     assert view.household is not None
     assert [m.name for m in view.household.members] == ["Tom"]
+
+
+def test_a_lisbon_manager_cannot_move_a_london_customer_by_merging_into_her_household(
+    engine: Engine, now: datetime
+) -> None:
+    lis = factories.location(engine, now, code="CAFE-LIS")
+    factories.location(engine, now, code="CAFE-LON", timezone="Europe/London")
+    keep = factories.customer(engine, now, first_name="Dan", home_location="CAFE-LIS")
+    dup = factories.customer(engine, now, first_name="Dan", home_location="CAFE-LIS")
+    angela = factories.customer(engine, now, first_name="Angela", home_location="CAFE-LON")
+    _member(engine, now, keep, name="Tom", relation="child")
+    _member(engine, now, dup, name="Tom", relation="child")
+    with engine.begin() as conn:  # Angela lives in the duplicate's household
+        household = conn.scalar(select(customers.c.household_id).where(customers.c.id == dup))
+        conn.execute(
+            customers.update().where(customers.c.id == angela).values(household_id=household)
+        )
+    lisbon_manager = Actor(kind="staff", id=7, role=Role.manager, locations=frozenset({lis}))
+
+    with pytest.raises(Conflict) as refused:
+        service.merge_customers(UnitOfWork(engine), lisbon_manager, keep, dup, now=now)
+
+    assert refused.value.field == "duplicate_id"
+    with engine.connect() as conn:
+        assert conn.scalar(select(customers.c.household_id).where(customers.c.id == angela)) == (
+            household
+        )
+        assert conn.scalar(select(customers.c.status).where(customers.c.id == dup)) == "active"
+
+    service.merge_customers(UnitOfWork(engine), CLI, keep, dup, now=now)
+
+    with engine.connect() as conn:
+        after = conn.scalar(select(audit_log.c.after).where(audit_log.c.action == "customer.merge"))
+    assert after is not None
+    assert after["customers_moved"] == [angela]

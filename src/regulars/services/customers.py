@@ -35,6 +35,7 @@ from regulars.services.access import (
     require_location,
     require_manager,
     require_role,
+    unreachable_customers,
 )
 from regulars.services.ingest import append_events
 from regulars.services.loyalty import merge_memberships
@@ -313,7 +314,7 @@ def merge_customers(
             .values(customer_id=keep_id)
         )
         _merge_consents(conn, keep_id, duplicate_id)
-        households_joined = _merge_households(conn, keep, dup)
+        households_joined = _merge_households(conn, actor, keep, dup, now)
         fill = {
             k: dup[k]
             for k in (
@@ -569,7 +570,7 @@ def _merge_consents(conn: Connection, keep_id: int, duplicate_id: int) -> None:
 
 
 def _merge_households(
-    conn: Connection, keep: dict[str, Any], dup: dict[str, Any]
+    conn: Connection, actor: Actor, keep: dict[str, Any], dup: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
     """The duplicate's household joins the kept customer's; what changed, for the audit.
 
@@ -579,12 +580,31 @@ def _merge_households(
     spouse with a profile of her own) move too, a member row naming the duplicate names the
     kept customer, and the emptied household is deleted. With only one household between
     them, nothing moves here: the kept customer takes the duplicate's as a missing field.
+    Moving a housemate changes their profile too, so the actor must be able to see every
+    one of them (a Lisbon manager cannot rearrange a London customer's household), and the
+    audit entry names them.
     """
     m = household_members.c
+    into, gone = keep["household_id"], dup["household_id"]
+    housemates: list[int] = []
+    if into is not None and gone is not None and into != gone:
+        housemates = sorted(
+            int(cid)
+            for cid in conn.scalars(
+                select(customers.c.id).where(
+                    customers.c.household_id == gone, customers.c.id != dup["id"]
+                )
+            )
+        )
+        if unreachable_customers(conn, actor, housemates):
+            raise Conflict(
+                "the duplicate shares a household with customers of locations you do not "
+                "manage; ask someone who manages those locations to merge",
+                field="duplicate_id",
+            )
     conn.execute(
         update(household_members).where(m.customer_id == dup["id"]).values(customer_id=keep["id"])
     )
-    into, gone = keep["household_id"], dup["household_id"]
     if into is None or gone is None or into == gone:
         return {}
     present = {
@@ -608,7 +628,9 @@ def _merge_households(
         conn.execute(update(assets).where(assets.c.member_id == row.id).values(member_id=same.id))
         conn.execute(delete(household_members).where(m.id == row.id))
     conn.execute(
-        update(customers).where(customers.c.household_id == gone).values(household_id=into)
+        update(customers)
+        .where(customers.c.household_id == gone)
+        .values(household_id=into, updated_at=now)
     )
     names = dict(
         conn.execute(
@@ -618,7 +640,12 @@ def _merge_households(
     if not names.get(into) and names.get(gone):
         conn.execute(update(households).where(households.c.id == into).values(name=names[gone]))
     conn.execute(delete(households).where(households.c.id == gone))
-    return {"household_id": into, "household_merged": gone, "household_members_moved": moved}
+    return {
+        "household_id": into,
+        "household_merged": gone,
+        "household_members_moved": moved,
+        "customers_moved": housemates,
+    }
 
 
 def _person(name: str) -> str:
