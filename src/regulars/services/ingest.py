@@ -184,13 +184,12 @@ class _Batch:
         stored = lookups.existing_event_keys(self.conn, keys)
         seen: set[tuple[str, str]] = set()
         fresh: list[tuple[int, EventBase]] = []
-        for index, event in parsed:
-            key = (event.source, event.external_id)
+        for item, key in zip(parsed, keys, strict=True):
             if key in stored or key in seen:
-                self.results[index] = ItemResult(index, "duplicate")
+                self.results[item[0]] = ItemResult(item[0], "duplicate")
                 continue
             seen.add(key)
-            fresh.append((index, event))
+            fresh.append(item)
         return fresh
 
     def _resolve(
@@ -243,12 +242,11 @@ class _Batch:
         in_batch: dict[tuple[str, str], tuple[int, Purchase, int | None]] = {}
         stored: dict[tuple[str, str], tuple[int, int | None, str, dict[str, object]]] = {}
         returned_before: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        ids = allocate_ids(self.conn, events, len(resolved))
-        id_of = {index: ids[n] for n, (index, _, _, _) in enumerate(resolved)}
+        ids = allocate_ids(self.conn, events, len(resolved))  # in the order of ``resolved``
         if returns:
-            for index, event, customer_id, _ in resolved:
+            for (_, event, customer_id, _), event_id in zip(resolved, ids, strict=True):
                 if isinstance(event, Purchase):
-                    in_batch[(event.source, event.external_id)] = (id_of[index], event, customer_id)
+                    in_batch[(event.source, event.external_id)] = (event_id, event, customer_id)
             wanted = [
                 (e.source, e.purchase_external_id) for _, e in returns if isinstance(e, Return)
             ]
@@ -260,7 +258,7 @@ class _Batch:
 
         out: list[tuple[int, IngestedEvent]] = []
         dialect = self.conn.dialect.name
-        for index, event, customer_id, location_id in resolved:
+        for (index, event, customer_id, location_id), event_id in zip(resolved, ids, strict=True):
             settlement: ReturnSettlement | None = None
             purchase_id: int | None = None
             if isinstance(event, Return):
@@ -296,12 +294,12 @@ class _Batch:
                     returned_before[purchase_id][line.sku] += line.quantity
                 if event.refund is None:
                     event = event.model_copy(update={"refund": settlement.refund})
-            self.results[index] = ItemResult(index, "created", event_id=id_of[index])
+            self.results[index] = ItemResult(index, "created", event_id=event_id)
             out.append(
                 (
                     index,
                     IngestedEvent(
-                        id_of[index],
+                        event_id,
                         customer_id,
                         location_id,
                         event,
