@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Connection, bindparam, select, true
 
 from regulars.domain.access import Actor, can_see_location, may
 from regulars.domain.customers import Role
-from regulars.domain.errors import Forbidden, NotFound
+from regulars.domain.errors import Conflict, Forbidden, NotFound
 from regulars.store.tables import customers, staff_locations
 
 #: Built once: this check runs on every page and endpoint that reaches a customer.
@@ -23,10 +23,33 @@ _HOME_OF = select(customers.c.home_location_id, customers.c.status).where(
 
 def access_customer(conn: Connection, actor: Actor, customer_id: int) -> int:
     """Return the customer's home location id when the actor may see them; else NotFound."""
+    home, _ = _visible(conn, actor, customer_id)
+    return home
+
+
+def access_live_customer(conn: Connection, actor: Actor, customer_id: int) -> int:
+    """``access_customer`` for a change that books something to the customer (points,
+    goodwill, a membership): a merged duplicate or an erased customer cannot take it.
+
+    Points booked to a merged duplicate would count in the liability where nobody sees them;
+    anything written about an erased customer brings back what erasure removed.
+    """
+    home, status = _visible(conn, actor, customer_id)
+    if status == "merged":
+        raise Conflict(
+            "this customer was merged into another; use the kept customer", field="customer_id"
+        )
+    if status == "erased":
+        raise Conflict("this customer's data was erased", field="customer_id")
+    return home
+
+
+def _visible(conn: Connection, actor: Actor, customer_id: int) -> tuple[int, str]:
+    """(home location id, status) of a customer the actor may see; else NotFound."""
     row = conn.execute(_HOME_OF, {"customer_id": customer_id}).first()
     if row is None or not can_see_location(actor, row.home_location_id):
         raise NotFound("no such customer", field="customer_id")
-    return row.home_location_id  # type: ignore[no-any-return]
+    return row.home_location_id, str(row.status)
 
 
 def unreachable_customers(conn: Connection, actor: Actor, customer_ids: Iterable[int]) -> set[int]:
