@@ -162,3 +162,39 @@ def test_a_key_acts_with_its_role_locations_and_permissions(engine: Engine, now:
     tampered = new.secret[:-2] + ("AA" if not new.secret.endswith("AA") else "BB")
     assert accounts.actor_for_api_key(UnitOfWork(engine), tampered, now=now) is None
     assert accounts.actor_for_api_key(UnitOfWork(engine), "not-a-key", now=now) is None
+
+
+def test_a_key_limited_to_some_permissions_issues_keys_limited_to_some_of_those_only(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now)
+    reader = accounts.create_api_key(
+        UnitOfWork(engine),
+        CLI,
+        {
+            "name": "planner screen",
+            "role": "manager",
+            "locations": ["CAFE-LIS"],
+            "permissions": ["planner:read"],
+        },
+        now=now,
+    )
+    actor = accounts.actor_for_api_key(UnitOfWork(engine), reader.secret, now=now)
+    assert actor is not None
+    for asked in (None, ["planner:read", "customers:write"], ["privacy:erase"]):
+        with pytest.raises(Forbidden) as caught:
+            accounts.create_api_key(
+                UnitOfWork(engine),
+                actor,
+                {"name": "wider", "locations": ["CAFE-LIS"], "permissions": asked},
+                now=now,
+            )
+        assert caught.value.field == "permissions"
+    assert [k.name for k in accounts.list_api_keys(UnitOfWork(engine), CLI)] == ["planner screen"]
+    same = accounts.create_api_key(
+        UnitOfWork(engine),
+        actor,
+        {"name": "second screen", "locations": ["CAFE-LIS"], "permissions": ["planner:read"]},
+        now=now,
+    )
+    assert same.summary.permissions == ("planner:read",)

@@ -451,6 +451,19 @@ def create_api_key(uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime) -
         )
     if new.role == Role.owner and actor.kind not in ("system", "cli") and actor.role != Role.owner:
         raise Forbidden("only an owner may create an owner key", field="role")
+    if actor.permissions is not None:
+        if new.permissions is None:
+            raise Forbidden(
+                "a key limited to some permissions may only issue keys limited to some of them; "
+                "list the permissions",
+                field="permissions",
+            )
+        beyond = sorted(set(new.permissions) - actor.permissions)
+        if beyond:
+            raise Forbidden(
+                f"a key cannot hand out the {beyond[0]!r} permission, which it lacks",
+                field="permissions",
+            )
     with uow:
         conn = uow.conn
         location_ids: list[int] | None = None
