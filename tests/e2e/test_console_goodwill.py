@@ -31,11 +31,26 @@ def member(runtime: Runtime) -> int:
     )
 
 
-def grant(client: TestClient, customer_id: int, points: object, reason: str) -> Response:
+def grant(
+    client: TestClient, customer_id: int, points: object, reason: str, key: str = ""
+) -> Response:
     return client.post(
         f"/console/customers/{customer_id}/goodwill",
-        data={"csrf_token": client.headers["X-CSRF-Token"], "points": points, "reason": reason},
+        data={
+            "csrf_token": client.headers["X-CSRF-Token"],
+            "points": points,
+            "reason": reason,
+            "key": key,
+        },
     )
+
+
+def form_key(client: TestClient, customer_id: int) -> str:
+    """The one-time key the goodwill form carries."""
+    page = client.get("/console/goodwill", params={"customer_id": customer_id})
+    found = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert found
+    return found.group(1)
 
 
 def goodwill_events(runtime: Runtime, customer_id: int) -> list[dict[str, object]]:
@@ -63,6 +78,27 @@ def test_within_the_limit_the_points_are_granted_at_once_with_the_reason(
     assert "Goodwill granted." in page.text
     assert "50 points — Wrong milk, twice" in page.text
     assert [e["reason"] for e in goodwill_events(runtime, member)] == ["Wrong milk, twice"]
+
+
+def test_the_same_goodwill_form_sent_twice_books_the_points_once(
+    runtime: Runtime, member: int, console_client_for: ClientFor
+) -> None:
+    barista = console_client_for("staff", ["CAFE-LIS"])
+    key = form_key(barista, member)
+    first = grant(barista, member, 80, "Wrong milk", key)
+    again = grant(barista, member, 80, "Wrong milk", key)  # resubmitted, or a retried POST
+    assert first.status_code == again.status_code == 303
+    assert "Goodwill granted." in barista.get(again.headers["location"]).text
+    assert [e["points"] for e in goodwill_events(runtime, member)] == [80]
+
+
+def test_each_opening_of_the_goodwill_form_can_grant_once(
+    runtime: Runtime, member: int, console_client_for: ClientFor
+) -> None:
+    barista = console_client_for("staff", ["CAFE-LIS"])
+    grant(barista, member, 30, "Wrong milk", form_key(barista, member))
+    grant(barista, member, 30, "Wrong milk", form_key(barista, member))
+    assert [e["points"] for e in goodwill_events(runtime, member)] == [30, 30]
 
 
 def test_above_the_limit_it_waits_for_a_manager_who_approves_it(

@@ -72,6 +72,22 @@ def test_a_barista_grants_goodwill_within_their_limit_at_once_with_an_audit_entr
     assert ledger_sums_match(engine)
 
 
+def test_a_goodwill_grant_sent_twice_with_one_key_books_the_points_once(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member(engine, now)
+
+    first = grant_goodwill(UnitOfWork(engine), BARISTA, cid, 80, "Wrong milk", now, key="k1")
+    again = grant_goodwill(UnitOfWork(engine), BARISTA, cid, 80, "Wrong milk", now, key="k1")
+
+    assert again == first
+    assert balance(engine, cid) == (80, 10)
+    assert len(_timeline(engine, "goodwill")) == 1
+    with pytest.raises(Conflict):
+        grant_goodwill(UnitOfWork(engine), BARISTA, cid, 90, "Other thing", now, key="k1")
+    assert balance(engine, cid) == (80, 10)
+
+
 def test_goodwill_above_the_limit_waits_for_a_manager_and_books_only_when_approved(
     engine: Engine, now: datetime
 ) -> None:
@@ -243,6 +259,44 @@ def test_a_tier_earned_in_a_calendar_year_is_kept_through_the_next(
     assert tier_on("2027-02-01T03:00:00+00:00") == "gold"
     assert tier_on("2027-12-01T03:00:00+00:00") == "gold"
     assert tier_on("2028-01-15T03:00:00+00:00") == "member"
+
+
+def test_a_regular_who_spends_golds_threshold_every_twelve_months_stays_gold_at_each_review(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, LIS)
+    load(engine, now, program_text("cafe", **{"  grace_percent: 10": "  grace_percent: 0"}))
+    cid = factories.customer(engine, now)
+
+    def coffee(year: int, month: int) -> None:
+        at = datetime.fromisoformat(f"{year}-{month:02d}-15T10:00:00+00:00")
+        line = {"sku": "coffee", "category": "drinks", "unit_price": 1700}
+        ingest(
+            engine,
+            at,
+            factories.purchase(
+                f"p{year}{month}", customer_id=cid, location=LIS, at=at.isoformat(), lines=[line]
+            ),
+        )
+
+    # 17.00 in each month from May 2025 to April 2026: 204.00, Gold needs 200.00.
+    for year, month in [(2025, m) for m in range(5, 13)] + [(2026, m) for m in range(1, 5)]:
+        coffee(year, month)
+
+    # The review on the 1st judges the twelve months just finished, not eleven and a blank one.
+    for month in (5, 6, 7):
+        review_tiers(
+            UnitOfWork(engine),
+            CLI,
+            now=datetime.fromisoformat(f"2026-{month:02d}-01T02:00:00+00:00"),
+        )
+        coffee(2026, month)
+
+    status = loyalty.member_status(
+        UnitOfWork(engine), CLI, cid, now=datetime.fromisoformat("2026-07-16T10:00:00+00:00")
+    )[0]
+    assert status["tier"]["code"] == "gold"
+    assert [e["change"] for e in _timeline(engine, "tier")] == ["enrolled", "up"]
 
 
 def test_merging_a_duplicate_adds_its_points_and_keeps_the_better_tier(

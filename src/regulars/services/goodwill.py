@@ -5,6 +5,10 @@ are booked instantly, with the reason, an audit entry and a ``goodwill`` event o
 timeline. Above it the grant becomes a request that a manager (whose own limit covers it)
 approves or declines. The command line and the scheduler act as the business and have no
 limit.
+
+A grant may carry a one-time ``key`` (the console renders one into its form): the same key
+twice books once and answers the first result, through the same idempotency keys the API's
+``Idempotency-Key`` uses (``services.idempotency``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from regulars.domain.customers import Role
 from regulars.domain.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
 from regulars.domain.ledger import lot_dates
 from regulars.domain.program import Program
+from regulars.services import idempotency
 from regulars.services.access import access_customer, require
 from regulars.services.loyalty import OWN_SOURCE
 from regulars.services.loyalty_book import (
@@ -54,10 +59,12 @@ def grant_goodwill(
     now: datetime,
     *,
     program: str | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """Grant points within the actor's authority, or file a request for a manager.
 
-    Returns ``{"status": "granted" | "requested", "goodwill_id": …, "points": …}``.
+    Returns ``{"status": "granted" | "requested", "goodwill_id": …, "points": …}``. The same
+    ``key`` twice grants once; the repeat gets the first answer.
     """
     require(actor, "loyalty:write")
     reason = reason.strip()
@@ -68,6 +75,33 @@ def grant_goodwill(
         problems.append(FieldProblem("reason", "say in 1 to 500 characters what went wrong"))
     if problems:
         raise InvalidInput(problems)
+    if key is None:
+        return _grant(uow, actor, customer_id, points, reason, now, program)
+    scope = f"goodwill:{actor.label}"
+    digest = idempotency.request_hash(
+        {"customer_id": customer_id, "points": points, "reason": reason, "program": program}
+    )
+    stored = idempotency.claim(uow, key, scope, digest, now=now)
+    if stored is not None:
+        return dict(stored.body)
+    try:
+        result = _grant(uow, actor, customer_id, points, reason, now, program)
+    except BaseException:
+        idempotency.release(uow, key, scope)
+        raise
+    idempotency.remember(uow, key, scope, idempotency.StoredAnswer(200, result))
+    return result
+
+
+def _grant(
+    uow: UnitOfWork,
+    actor: Actor,
+    customer_id: int,
+    points: int,
+    reason: str,
+    now: datetime,
+    program: str | None,
+) -> dict[str, Any]:
     with uow:
         conn = uow.conn
         access_customer(conn, actor, customer_id)

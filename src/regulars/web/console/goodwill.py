@@ -17,6 +17,7 @@ from regulars.domain.errors import FieldProblem, InvalidInput, NotFound, Regular
 from regulars.services import accounts, goodwill, queries
 from regulars.services.access import is_manager
 from regulars.services.loyalty import programs_in_force
+from regulars.web.console.customer import form_key
 from regulars.web.console.rendering import page, redirect
 from regulars.web.deps import ConsoleSession, RuntimeDep, verify_csrf
 
@@ -72,6 +73,7 @@ def goodwill_context(
             )
     return {
         "customer": customer,
+        "grant_key": form_key(),
         "limit_text": limit_text(runtime, session),
         "is_manager": manager,
         "pending": pending,
@@ -81,6 +83,8 @@ def goodwill_context(
 def _problems(error: RegularsError) -> list[FieldProblem]:
     if isinstance(error, InvalidInput):
         return list(error.problems)
+    if error.field == "Idempotency-Key":  # the form's one-time key, sent again
+        return [FieldProblem("points", "this form was already sent; open Goodwill again")]
     return [FieldProblem(error.field or "", error.message)]
 
 
@@ -103,8 +107,13 @@ def grant(
     customer_id: int,
     points: Annotated[str, Form(max_length=12)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
+    key: Annotated[str, Form(max_length=60)] = "",
 ) -> Response:
-    """Grant within the limit (booked now), or above it (a request for a manager)."""
+    """Grant within the limit (booked now), or above it (a request for a manager).
+
+    The form's one-time ``key`` makes a resubmitted form (a double tap, a retried POST)
+    grant once.
+    """
     try:
         amount = int(points.strip() or "0")
     except ValueError:
@@ -113,7 +122,13 @@ def grant(
         if amount < 0:
             raise InvalidInput([FieldProblem("points", "a whole number of points, e.g. 200")])
         result = goodwill.grant_goodwill(
-            runtime.uow(), session.actor, customer_id, amount, reason, runtime.now()
+            runtime.uow(),
+            session.actor,
+            customer_id,
+            amount,
+            reason,
+            runtime.now(),
+            key=key or None,
         )
     except RegularsError as error:
         if error.http_status == 404:
