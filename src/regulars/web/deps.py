@@ -157,11 +157,15 @@ def idempotent(
     key: str | None,
     body: Any,
     produce: Callable[[], tuple[int, Any]],
+    *,
+    replay: Callable[[int, Any], tuple[int, Any]] | None = None,
 ) -> JSONResponse:
     """Run ``produce`` once per (caller, route, key); repeats get the stored answer.
 
     ``produce`` returns (status code, JSON-able body). A domain error is stored as the answer
-    too (the same retry would fail the same way); an unexpected fault frees the key.
+    too (the same retry would fail the same way); an unexpected fault frees the key. When the
+    answer holds a secret that must never be stored, ``replay`` turns it into what is kept
+    and what repeats get instead.
     """
     if key is None:
         status, payload = produce()
@@ -189,7 +193,8 @@ def idempotent(
         idempotency.release(rt.uow(), key, scope)
         raise
     encoded = jsonable_encoder(payload)
-    idempotency.remember(rt.uow(), key, scope, idempotency.StoredAnswer(status, encoded))
+    kept = (status, encoded) if replay is None else replay(status, encoded)
+    idempotency.remember(rt.uow(), key, scope, idempotency.StoredAnswer(*kept))
     return JSONResponse(encoded, status_code=status)
 
 

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request
 
+from regulars.domain.errors import Conflict
 from regulars.services import accounts
 from regulars.web.deps import ActorDep, IdempotencyKey, RuntimeDep, idempotent
-from regulars.web.schemas import ApiKeyCreatedOut, ApiKeyOut, MeOut, StaffOut
+from regulars.web.errors import body_for
+from regulars.web.schemas import ApiKeyCreatedOut, ApiKeyOut, ErrorOut, MeOut, StaffOut
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -33,6 +35,13 @@ def api_key_list(actor: ActorDep, runtime: RuntimeDep) -> list[ApiKeyOut]:
     status_code=201,
     response_model=ApiKeyCreatedOut,
     summary="Issue an API key; the key is shown in this answer only",
+    responses={
+        409: {
+            "model": ErrorOut,
+            "description": "A repeated Idempotency-Key: the key exists, its secret is not shown "
+            "again",
+        }
+    },
 )
 def api_key_create(
     request: Request,
@@ -47,7 +56,20 @@ def api_key_create(
         )
         return 201, ApiKeyCreatedOut(key=new.secret, **ApiKeyOut.of(new.summary).model_dump())
 
-    return idempotent(request, actor, idempotency_key, body.model_dump(mode="json"), produce)
+    return idempotent(
+        request, actor, idempotency_key, body.model_dump(mode="json"), produce, replay=_shown_once
+    )
+
+
+def _shown_once(status: int, created: dict[str, Any]) -> tuple[int, Any]:
+    """What a retry with the same Idempotency-Key gets: which key exists, never its secret."""
+    error = Conflict(
+        f"API key {created['id']} ({created['name']!r}, prefix {created['prefix']}) was "
+        "created already; a key's secret is shown once: if it was lost, revoke this key "
+        "and issue another",
+        field="Idempotency-Key",
+    )
+    return error.http_status, body_for(error)
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke an API key at once")
