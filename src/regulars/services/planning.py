@@ -54,6 +54,9 @@ from regulars.store.planner_tables import plan_decisions, staff_tasks
 from regulars.store.tables import staff, staff_locations
 from regulars.store.uow import UnitOfWork
 
+#: The calendar of customers without a home location (their quiet hours are kept in it too).
+UNPLACED_ZONE = "UTC"
+
 
 @dataclass(frozen=True)
 class PlanLine:
@@ -124,7 +127,11 @@ def plan_day(
     leap_rule: str = "feb28",
     book: PlaybookBook | None = None,
 ) -> PlanReport:
-    """Plan ``day`` (each customer's local calendar day) and write it unless ``dry_run``."""
+    """Plan ``day`` (each customer's local calendar day) and write it unless ``dry_run``.
+
+    What happened "yesterday" is read per time zone: the local day before ``day`` where
+    the customers' home locations are.
+    """
     report = PlanReport(day, dry_run)
     with uow:
         conn = uow.conn
@@ -161,21 +168,22 @@ def plan_day(
 def _scopes(
     book: PlaybookBook, zones: dict[int, tuple[str, str, str]], wanted: int | None
 ) -> list[tuple[Playbook, Scope]]:
-    """Each playbook with the home locations it serves (customers with none: the default)."""
-    by_playbook: dict[int, tuple[Playbook, list[int]]] = {}
-    for lid, (_, kind, _) in sorted(zones.items()):
+    """Each playbook with the home locations it serves, per time zone (each zone's plan day
+    and "yesterday" are its own local days); customers with no home location: the default."""
+    groups: dict[tuple[int, str], tuple[Playbook, list[int]]] = {}
+    for lid, (zone, kind, _) in sorted(zones.items()):
         if wanted is not None and lid != wanted:
             continue
         playbook = book.for_location_kind(kind)
         if playbook is not None:
-            by_playbook.setdefault(id(playbook), (playbook, []))[1].append(lid)
+            groups.setdefault((id(playbook), zone), (playbook, []))[1].append(lid)
+    out = [
+        (playbook, Scope(tuple(ids), include_unplaced=False, zone=zone))
+        for (_, zone), (playbook, ids) in groups.items()
+    ]
     default = book.playbooks.get("default")
-    out: list[tuple[Playbook, Scope]] = []
-    for playbook, ids in by_playbook.values():
-        unplaced = wanted is None and playbook is default
-        out.append((playbook, Scope(tuple(ids), include_unplaced=unplaced)))
-    if wanted is None and default is not None and id(default) not in by_playbook:
-        out.append((default, Scope((), include_unplaced=True)))
+    if wanted is None and default is not None:
+        out.append((default, Scope((), include_unplaced=True, zone=UNPLACED_ZONE)))
     return out
 
 
@@ -190,14 +198,18 @@ def _expire_prompts(conn: Connection, day: date, now: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-def _union(scopes: Iterable[Scope]) -> Scope:
-    """One scope covering several: the candidates are found once, for all playbooks."""
-    ids: set[int] = set()
-    unplaced = False
+def _by_zone(scopes: Iterable[Scope]) -> list[Scope]:
+    """One scope per time zone covering several: the candidates are found once per zone
+    (its own calendar days), for all playbooks."""
+    ids: dict[str, set[int]] = defaultdict(set)
+    unplaced: dict[str, bool] = defaultdict(bool)
     for scope in scopes:
-        ids.update(scope.location_ids or ())
-        unplaced = unplaced or scope.include_unplaced
-    return Scope(tuple(sorted(ids)), include_unplaced=unplaced)
+        ids[scope.zone].update(scope.location_ids or ())
+        unplaced[scope.zone] = unplaced[scope.zone] or scope.include_unplaced
+    return [
+        Scope(tuple(sorted(ids[zone])), include_unplaced=unplaced[zone], zone=zone)
+        for zone in sorted(ids)
+    ]
 
 
 class _Planner:
@@ -217,11 +229,12 @@ class _Planner:
         candidates: dict[tuple[int, str, str], Candidate] = {}
         if not scopes:
             return
-        everyone = _union(scope for _, scope in scopes)
         smallest = min(playbook.thresholds.large_purchase for playbook, _ in scopes)
-        found = find_candidates(
-            self.conn, day=self.day, scope=everyone, large_purchase=smallest, leap_rule=leap_rule
-        )
+        found: list[Candidate] = []
+        for zone in _by_zone(scope for _, scope in scopes):
+            found += find_candidates(
+                self.conn, day=self.day, scope=zone, large_purchase=smallest, leap_rule=leap_rule
+            )
         for playbook, scope in scopes:
             found += find_thresholded(
                 self.conn, day=self.day, scope=scope, thresholds=playbook.thresholds

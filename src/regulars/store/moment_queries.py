@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -58,16 +59,25 @@ def _payload(value: Any) -> dict[str, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class Scope:
-    """Which customers a plan covers: some home locations, and maybe those with none."""
+    """Which customers a plan covers: some home locations, and maybe those with none.
+
+    ``zone`` is the time zone of those locations: the plan day and "yesterday" are their
+    local calendar days (a Tokyo café's 30 April runs from 15:00 UTC on 29 April).
+    """
 
     location_ids: tuple[int, ...] | None = None
     include_unplaced: bool = True
+    zone: str = "UTC"
+
+    def start_of(self, day: date) -> datetime:
+        """Local midnight of ``day`` in this scope's zone, as a UTC instant.
+
+        Consecutive days share their boundary, so a day of 23 or 25 hours (a clock change)
+        leaves no instant out and counts none twice.
+        """
+        return datetime.combine(day, time(0), tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
 
     def clause(self) -> ColumnElement[bool]:
         """A filter, not an access path: ``+ 0`` keeps SQLite from walking the location index
@@ -91,7 +101,9 @@ def find_candidates(
 ) -> list[Candidate]:
     """The moments that need no playbook setting to be found, for every customer in scope.
 
-    Events are those of the day before. A large purchase is any purchase of at least
+    Events are those of the day before, local midnight to local midnight in the scope's
+    zone (the plan of each local day reads the previous local day, so consecutive plans
+    neither skip nor repeat an instant). A large purchase is any purchase of at least
     ``large_purchase`` (the smallest threshold of all playbooks; the planner applies each
     customer's own). Complaints and service due depend on a playbook's thresholds
     (``find_thresholded``); lapsing regulars are found in one pass (``find_lapsing``).
@@ -162,11 +174,10 @@ def _anniversaries(conn: Connection, day: date, scope: Scope) -> list[Candidate]
             then = day.replace(year=day.year - years)
         except ValueError:  # 29 February in a common year: no anniversary to find that year
             continue
-        start = _midnight(then)
         rows = conn.execute(
             select(c.id).where(
-                c.created_at >= start,
-                c.created_at < start + timedelta(days=1),
+                c.created_at >= scope.start_of(then),
+                c.created_at < scope.start_of(then + timedelta(days=1)),
                 c.status.in_(LIVE),
                 scope.clause(),
             )
@@ -179,10 +190,9 @@ def _anniversaries(conn: Connection, day: date, scope: Scope) -> list[Candidate]
     return out
 
 
-def _window(day: date) -> tuple[datetime, datetime]:
-    """What happened 'since yesterday': the UTC day before the plan day."""
-    end = _midnight(day)
-    return end - timedelta(days=1), end
+def _window(day: date, scope: Scope) -> tuple[datetime, datetime]:
+    """What happened 'since yesterday': the local day before the plan day, in the scope's zone."""
+    return scope.start_of(day - timedelta(days=1)), scope.start_of(day)
 
 
 def _events_in(
@@ -205,7 +215,7 @@ def _events_in(
 
 
 def _purchases(conn: Connection, day: date, scope: Scope, large: int) -> list[Candidate]:
-    start, end = _window(day)
+    start, end = _window(day, scope)
     e, c = events.c, customers.c
     rows = conn.execute(
         select(e.id, e.customer_id, e.amount, c.purchase_count)
@@ -243,7 +253,7 @@ def _purchases(conn: Connection, day: date, scope: Scope, large: int) -> list[Ca
 
 
 def _loyalty_events(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
-    start, end = _window(day)
+    start, end = _window(day, scope)
     out: list[Candidate] = []
     rows = _events_in(conn, ["tier", "points_expiring"], start, end, scope)
     for eid, cid, kind, _, payload, _ in rows:
@@ -269,7 +279,7 @@ def _loyalty_events(conn: Connection, day: date, scope: Scope) -> list[Candidate
 
 
 def _unhappy(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
-    start, end = _window(day)
+    start, end = _window(day, scope)
     out: list[Candidate] = []
     for eid, cid, kind, _, payload, _ in _events_in(
         conn, ["survey_answer", "call"], start, end, scope
@@ -307,8 +317,10 @@ def is_detractor(payload: dict[str, Any]) -> bool:
 
 def _complaints(conn: Connection, day: date, scope: Scope, limits: Thresholds) -> list[Candidate]:
     """Complaints that crossed 'open for X days' in the last week and are still open."""
-    end = _midnight(day) - timedelta(days=limits.complaint_open_days)
-    opened = _events_in(conn, ["ticket"], end - timedelta(days=7), end, scope)
+    end = day - timedelta(days=limits.complaint_open_days)
+    opened = _events_in(
+        conn, ["ticket"], scope.start_of(end - timedelta(days=7)), scope.start_of(end), scope
+    )
     tickets = {
         (int(cid), str(_payload(p).get("ticket_id"))): _payload(p)
         for _, cid, _, _, p, _ in opened
@@ -325,7 +337,7 @@ def _complaints(conn: Connection, day: date, scope: Scope, limits: Thresholds) -
 
 
 def _recalls(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
-    start, end = _window(day)
+    start, end = _window(day, scope)
     e, a, c = events.c, assets.c, customers.c
     recalls = list(
         conn.execute(
@@ -402,13 +414,12 @@ def find_lapsing(
     (``ix_customers_lapsing``), written so that each row is tested against its own
     playbook's k and floor with as little arithmetic as possible: silence ≥ floor and
     "crossed the floor this week" are plain timestamp comparisons; only k × gap needs
-    date arithmetic. Returns each candidate with the index of its plan.
+    date arithmetic. Silence is counted up to local midnight in each plan's zone. Returns
+    each candidate with the index of its plan.
     """
     c = customers.c
     home = c.home_location_id
     dialect = conn.dialect.name
-    midnight = _midnight(day)
-    silence = _days(literal(midnight, c.created_at.type), dialect) - _days(c.last_visit_at, dialect)
     gap = (_days(c.last_purchase_at, dialect) - _days(c.created_at, dialect)) / (
         c.purchase_count - 1
     )
@@ -428,6 +439,10 @@ def find_lapsing(
             where.append(home.is_(None))
         if not where:
             continue
+        midnight = scope.start_of(day)
+        silence = _days(literal(midnight, c.created_at.type), dialect) - _days(
+            c.last_visit_at, dialect
+        )
         floor = timedelta(days=limits.lapsing_floor_days)
         k_gap = gap * limits.lapsing_factor
         per_plan.append(
