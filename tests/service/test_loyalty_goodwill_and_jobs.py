@@ -11,7 +11,7 @@ from regulars.domain.access import CLI, Actor
 from regulars.domain.customers import Role
 from regulars.domain.errors import Conflict, Forbidden, InvalidInput
 from regulars.services import customers as customer_service
-from regulars.services import loyalty
+from regulars.services import loyalty, privacy
 from regulars.services.goodwill import approve_goodwill, decline_goodwill, grant_goodwill
 from regulars.services.loyalty import merge_memberships
 from regulars.services.loyalty_jobs import expire_points, review_tiers
@@ -113,6 +113,47 @@ def test_a_declined_request_books_nothing(engine: Engine, now: datetime) -> None
 
     assert balance(engine, cid) == (0, 10)
     assert entries(engine, "goodwill") == []
+
+
+def test_goodwill_for_a_customer_merged_into_another_is_refused_and_books_nothing(
+    engine: Engine, now: datetime
+) -> None:
+    keep = _member(engine, now)
+    dup = factories.customer(engine, now, first_name="Ana (dup)")
+    customer_service.merge_customers(UnitOfWork(engine), CLI, keep, dup, now=now)
+
+    with pytest.raises(Conflict, match="merged"):
+        grant_goodwill(UnitOfWork(engine), CLI, dup, 50, "Cold latte", now)
+
+    assert balance(engine, dup) == (0, 0)
+    assert _timeline(engine, "goodwill") == []
+
+
+def test_goodwill_about_an_erased_customer_is_refused_and_its_reason_is_not_kept(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member(engine, now)
+    privacy.erase_customer(UnitOfWork(engine), CLI, cid, now=now, confirm=True)
+
+    with pytest.raises(Conflict, match="erased"):
+        grant_goodwill(UnitOfWork(engine), CLI, cid, 50, "Ana Silva, allergic to nuts", now)
+
+    assert _timeline(engine, "goodwill") == []
+    assert not any("allergic" in str(e["reason"]) for e in entries(engine))
+
+
+def test_a_request_waiting_when_its_customer_is_merged_is_booked_to_the_kept_customer(
+    engine: Engine, now: datetime
+) -> None:
+    keep = _member(engine, now)
+    dup = factories.customer(engine, now, first_name="Ana (dup)")
+    request = grant_goodwill(UnitOfWork(engine), BARISTA, dup, 500, "Spilled on her coat", now)
+    customer_service.merge_customers(UnitOfWork(engine), CLI, keep, dup, now=now)
+
+    approve_goodwill(UnitOfWork(engine), MANAGER, request["goodwill_id"], now)
+
+    assert balance(engine, keep) == (500, 10)
+    assert balance(engine, dup) == (0, 0)
 
 
 def test_pending_points_mature_after_the_return_window(engine: Engine, now: datetime) -> None:

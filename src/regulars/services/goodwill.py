@@ -4,7 +4,8 @@ Each program sets how many points each role may grant at once. Within the limit 
 are booked instantly, with the reason, an audit entry and a ``goodwill`` event on the
 timeline. Above it the grant becomes a request that a manager (whose own limit covers it)
 approves or declines. The command line and the scheduler act as the business and have no
-limit.
+limit. Goodwill for a customer merged into another, or erased, is refused (409): the points
+would sit where nobody sees them, the reason would bring back what erasure removed.
 
 A grant may carry a one-time ``key`` (the console renders one into its form): the same key
 twice books once and answers the first result, through the same idempotency keys the API's
@@ -24,7 +25,7 @@ from regulars.domain.errors import Conflict, FieldProblem, Forbidden, InvalidInp
 from regulars.domain.ledger import lot_dates
 from regulars.domain.program import Program
 from regulars.services import idempotency
-from regulars.services.access import access_customer, require
+from regulars.services.access import access_customer, access_live_customer, require
 from regulars.services.loyalty import OWN_SOURCE
 from regulars.services.loyalty_book import (
     Book,
@@ -104,7 +105,7 @@ def _grant(
 ) -> dict[str, Any]:
     with uow:
         conn = uow.conn
-        access_customer(conn, actor, customer_id)
+        access_live_customer(conn, actor, customer_id)
         lp = _program_for(conn, customer_id, program)
         limit = authority(lp.program, actor)
         within = limit is None or points <= limit
@@ -199,7 +200,10 @@ def _decide(
         )
         if row is None:
             raise NotFound("no such goodwill request", field="goodwill_id")
-        access_customer(conn, actor, row["customer_id"])
+        if approve:  # the points are booked: not to a merged or erased customer
+            access_live_customer(conn, actor, row["customer_id"])
+        else:
+            access_customer(conn, actor, row["customer_id"])
         if row["status"] != "requested":
             raise Conflict(f"this request was already {row['status']}", field="goodwill_id")
         lp = _program_for(conn, row["customer_id"], row["program"])
