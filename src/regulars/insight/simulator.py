@@ -335,9 +335,17 @@ class _Replay:
 
     # -- state changes ------------------------------------------------------------------
 
+    def _review_window(self, day: date) -> tuple[int, int]:
+        """The months a review on ``day`` counts, as the live review does: a rolling window
+        is the one that ended with the month just finished (plus ``day``'s month so far)."""
+        first, last = window_months(self.program, day)
+        if self.program.tiers.window == "rolling":
+            first, _ = window_months(self.program, day.replace(day=1) - timedelta(days=1))
+        return first, last
+
     def _tier_at_start(self, m: _Member) -> int:
-        first, last = window_months(self.program, self.start.astimezone(self.zone).date())
-        amount = sum(v for k, v in m.months.items() if first <= k < last or k == last)
+        first, last = self._review_window(self.start.astimezone(self.zone).date())
+        amount = sum(v for k, v in m.months.items() if first <= k <= last)
         return tier_for(self.levels, amount)
 
     def _expire(self, m: _Member, ts: float) -> None:
@@ -386,7 +394,7 @@ class _Replay:
             year, mon = divmod(reviewed, 100)
             next_month = (year + 1) * 100 + 1 if mon == 12 else reviewed + 1
             day = date(next_month // 100, next_month % 100, 1)
-            first, last = window_months(self.program, day)
+            first, last = self._review_window(day)
             calendar_year = self.program.tiers.window == "calendar_year"
             for m in self.members.values():
                 if m.start_tier is None:

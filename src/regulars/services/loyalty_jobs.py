@@ -196,6 +196,10 @@ def _review_program(
     today = now.astimezone(_zone(program.timezone)).date()
     this_month = month_key(today)
     first, last = window_months(program, today)
+    if program.tiers.window == "rolling":
+        # Judge the window that ended with the month just finished (on the 1st the new
+        # month is still empty), plus what this month already brought if the job runs late.
+        first, _ = window_months(program, today.replace(day=1) - timedelta(days=1))
     q = loyalty_qualifying.c
     m = loyalty_members.c
     column = q.points if program.tiers.qualify_on == "points" else q.spend
