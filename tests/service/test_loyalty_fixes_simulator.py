@@ -46,3 +46,27 @@ def test_a_regular_who_spends_golds_threshold_every_twelve_months_stays_gold_in_
     assert sim.proposed.tiers_before == {"member": 1, "gold": 1}
     assert sim.proposed.tiers_after == {"member": 1, "gold": 1}
     assert sim.proposed.moved_down == 0
+
+
+def test_a_program_on_points_starts_a_member_with_50_points_of_history_below_gold(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, LIS)
+    cid = factories.customer(engine, now)
+    # 50.00 before the period: 50 points at a point per euro, +25 welcome; Gold needs 100 points
+    # (it would be "5 000" if the cents paid were counted as points).
+    _coffee(engine, cid, "2026-04-01T10:00:00+01:00", 5000)
+    _coffee(engine, cid, "2026-04-20T10:00:00+01:00", 100)
+    gold = "      threshold: 20000           # 200.00 EUR in the last 12 months"
+    on_points = program_text(
+        "cafe", **{"  qualify_on: spend": "  qualify_on: points", gold: "      threshold: 100"}
+    )
+
+    sim = simulate(
+        UnitOfWork(engine, readonly=True),
+        load_program(on_points),
+        start=date(2026, 4, 15),
+        end=date(2026, 4, 30),
+    )
+
+    assert sim.proposed.tiers_before == {"member": 1, "gold": 0}

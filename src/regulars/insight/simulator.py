@@ -144,6 +144,8 @@ class _Replay:
         self.start = start
         self.start_ts = start.timestamp()
         self.members: dict[int, _Member] = {}
+        #: Earning counters (bonuses, caps) of the warm-up, for tiers on points.
+        self.warmup: dict[int, MemberEarning] = {}
         self.members_only = members_only
         self.redeems = redeems
         self.zone = ZoneInfo(program.timezone)
@@ -234,11 +236,19 @@ class _Replay:
         month, expires, first, last, label = facts
         excluded = self.rates.excluded
         if ts < self.start_ts:
-            spend = 0
-            for category, net in lines:
-                if category not in excluded and net > 0:
-                    spend += net
-            m.months[month] = m.months.get(month, 0) + spend
+            if self.by_points:  # what the purchase earned, counted apart from the period's
+                history = self.warmup.get(cid)
+                if history is None:
+                    history = self.warmup[cid] = MemberEarning()
+                gain = earn_purchase(
+                    self.rates, history, lines, source=source, local_day=day, tier_index=0
+                ).points
+            else:
+                gain = 0
+                for category, net in lines:
+                    if category not in excluded and net > 0:
+                        gain += net
+            m.months[month] = m.months.get(month, 0) + gain
             return
         if month != self.last_review_month:
             self._review_until(month)
