@@ -280,6 +280,39 @@ def test_counter_prompts_expire_once_their_days_have_passed(engine: Engine) -> N
     assert [t.status for t in _tasks(engine)] == ["expired"]
 
 
+def test_a_sydney_morning_plan_leaves_a_los_angeles_prompt_open_on_its_last_day(
+    engine: Engine,
+) -> None:
+    factories.location(engine, SIX, code="CAFE-LAX", kind="cafe", timezone="America/Los_Angeles")
+    factories.location(engine, SIX, code="CAFE-SYD", kind="cafe", timezone="Australia/Sydney")
+    factories.customer(
+        engine, SIX, first_name="Rosa", birthday="1980-05-01", home_location="CAFE-LAX"
+    )
+    la_morning = datetime(2026, 5, 1, 13, 0, tzinfo=UTC)  # 06:00 in Los Angeles
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=la_morning, location="CAFE-LAX")
+    [prompt] = _tasks(engine)
+    assert (prompt.kind, prompt.valid_until) == ("in_person", date(2026, 5, 7))
+
+    # 06:30 on 8 May in Sydney is 13:30 on 7 May in Los Angeles, the prompt's last day.
+    sydney = plan_day(
+        UnitOfWork(engine),
+        day=date(2026, 5, 8),
+        now=datetime(2026, 5, 7, 20, 30, tzinfo=UTC),
+        location="CAFE-SYD",
+    )
+    assert sydney.expired == 0
+    assert [t.status for t in _tasks(engine)] == ["open"]
+
+    los_angeles = plan_day(
+        UnitOfWork(engine),
+        day=date(2026, 5, 8),
+        now=la_morning + timedelta(days=7),
+        location="CAFE-LAX",
+    )
+    assert los_angeles.expired == 1
+    assert [t.status for t in _tasks(engine)] == ["expired"]
+
+
 def test_an_address_the_server_refuses_makes_the_touch_fall_back_with_the_reason(
     engine: Engine,
 ) -> None:

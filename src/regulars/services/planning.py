@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, func, or_, select, text, update
 
 from regulars.domain.capacity import Caller, Standing, allocate
 from regulars.domain.decisions import Choice, choose
@@ -157,7 +157,10 @@ def plan_day(
                 planner.by_location.setdefault(None, playbook)
         planner.run(scopes, leap_rule)
         planner.fall_back_failed_messages()
-        report.expired = _expire_prompts(conn, day, now)
+        planned = Scope(
+            tuple(zones) if wanted is None else (wanted,), include_unplaced=wanted is None
+        )
+        report.expired = _expire_prompts(conn, day, now, planned)
         if dry_run:
             uow.rollback()
         else:
@@ -187,12 +190,19 @@ def _scopes(
     return out
 
 
-def _expire_prompts(conn: Connection, day: date, now: datetime) -> int:
-    """Counter prompts whose days have passed are closed as expired, not left in the queue."""
+def _expire_prompts(conn: Connection, day: date, now: datetime, planned: Scope) -> int:
+    """Counter prompts whose days have passed are closed as expired, not left in the queue.
+
+    Only the prompts of the locations being planned: ``day`` is their local date, and a
+    location in another time zone may still be in the middle of the day its prompt is for.
+    """
     t = staff_tasks.c
+    where = [t.location_id.in_(planned.location_ids or ())]
+    if planned.include_unplaced:
+        where.append(t.location_id.is_(None))
     result = conn.execute(
         update(staff_tasks)
-        .where(t.kind == "in_person", t.status == "open", t.valid_until < day)
+        .where(t.kind == "in_person", t.status == "open", t.valid_until < day, or_(*where))
         .values(status="expired", closed_at=now)
     )
     return int(result.rowcount or 0)
