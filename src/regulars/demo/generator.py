@@ -32,7 +32,7 @@ from regulars.services import accounts
 from regulars.services import customers as customer_service
 from regulars.services.batching import Savepoint
 from regulars.services.ingest import append_events, ingest_events
-from regulars.services.loyalty import check_program, enrol, load_program_file
+from regulars.services.loyalty import check_program, enrol_many, load_program_file
 from regulars.store.ids import allocate_ids
 from regulars.store.tables import (
     assets,
@@ -127,10 +127,14 @@ def build_demo(
             ids = allocate_ids(uow.conn, customers, count)
             plans = [plan_customer(start + n, ids[n], world) for n in range(count)]
             _write_profiles(uow.conn, list(zip(ids, plans, strict=True)), now)
+            sign_ups: dict[str, list[tuple[int, datetime]]] = {code: [] for code in programs}
             for cid, plan in zip(ids, plans, strict=True):
                 for code in plan.opt_in:
-                    if code in programs:
-                        enrol(Savepoint(uow), CLI, cid, code, now=plan.customer["created_at"])
+                    if code in sign_ups:
+                        sign_ups[code].append((cid, plan.customer["created_at"]))
+            for code, forms in sign_ups.items():
+                if forms:
+                    enrol_many(Savepoint(uow), CLI, code, forms, now=now)
             timeline = [e for plan in plans for e in plan.events]
             timeline += [
                 _consent_event(cid, c)

@@ -9,6 +9,7 @@ as ``tier`` events so that the touch planner can turn them into moments.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from regulars.domain.access import Actor
 from regulars.domain.earning import earn_purchase, return_weight, reversal
@@ -26,9 +28,11 @@ from regulars.domain.program import Program, describe, load_program
 from regulars.domain.tiers import month_key, progress, tier_for, window_end, window_months
 from regulars.services.access import (
     access_customer,
+    access_live_customer,
     customers_in_scope,
     require,
     require_manager,
+    unreachable_customers,
 )
 from regulars.services.loyalty_book import (
     Book,
@@ -39,7 +43,7 @@ from regulars.services.loyalty_book import (
     load_members,
     new_member,
 )
-from regulars.store import audit
+from regulars.store import audit, lookups
 from regulars.store.lookups import chunked
 from regulars.store.loyalty_tables import (
     loyalty_goodwill,
@@ -686,59 +690,141 @@ def enrol(uow: UnitOfWork, actor: Actor, customer_id: int, program: str, *, now:
     """Opt a customer in; True when newly enrolled, False when already a member."""
     require(actor, "customers:write")
     with uow:
+        access_live_customer(uow.conn, actor, customer_id)
+        enrolled = _opt_in(uow.conn, actor, program, {customer_id: now}, now)
+        uow.commit()
+    return enrolled == 1
+
+
+def enrol_many(
+    uow: UnitOfWork,
+    actor: Actor,
+    program: str,
+    sign_ups: Sequence[tuple[int, datetime]],
+    *,
+    now: datetime,
+) -> int:
+    """Opt many customers in at once, each from when they signed up; returns how many were
+    new members (existing members are left as they are).
+
+    For a pile of sign-up forms or a migration from another system: the same rows, timeline
+    events and audit entries as ``enrol`` one by one, written set-based. A customer who does
+    not exist or is outside the actor's locations refuses the whole batch, naming them.
+    """
+    require(actor, "customers:write")
+    wanted: dict[int, datetime] = {}
+    for customer_id, signed_up in sign_ups:
+        wanted.setdefault(customer_id, signed_up)
+    with uow:
         conn = uow.conn
-        access_customer(conn, actor, customer_id)
-        lp = _program(conn, program)
-        if load_members(conn, program, [customer_id]):
-            return False
-        book = Book(conn, now, actor.label)
-        member = new_member(customer_id, lp.program, now, "opt_in")
+        live = {
+            cid
+            for cid, ref in lookups.customers_by_id(conn, wanted).items()
+            if ref.id == cid and ref.status != "erased"  # not merged away, not erased
+        }
+        missing = sorted(set(wanted) - live) + sorted(unreachable_customers(conn, actor, live))
+        if missing:
+            shown = ", ".join(str(cid) for cid in missing[:10])
+            raise InvalidInput([FieldProblem("customer_id", f"no such customer: {shown}")])
+        enrolled = _opt_in(conn, actor, program, wanted, now)
+        uow.commit()
+    return enrolled
+
+
+def _opt_in(
+    conn: Connection, actor: Actor, program: str, wanted: dict[int, datetime], now: datetime
+) -> int:
+    """Enrol the customers who are not members yet, as of their sign-up times; set-based.
+
+    Two opt-ins of one customer at once (a double tap, two tills) on PostgreSQL: the second
+    waits on the membership's unique key and fails there; it is then told what is now true,
+    that the customer is a member, instead of a 500.
+    """
+    for attempt in (1, 2):
+        savepoint = conn.begin_nested()
+        try:
+            enrolled = _opt_in_once(conn, actor, program, wanted, now)
+        except IntegrityError:
+            savepoint.rollback()
+            if attempt == 2:
+                raise
+            continue
+        savepoint.commit()
+        return enrolled
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _opt_in_once(
+    conn: Connection, actor: Actor, program: str, wanted: dict[int, datetime], now: datetime
+) -> int:
+    lp = _program(conn, program)
+    members = load_members(conn, program, wanted, lock=True)
+    book = Book(conn, now, actor.label)
+    fresh = [
+        new_member(cid, lp.program, signed_up, "opt_in")
+        for cid, signed_up in wanted.items()
+        if cid not in members
+    ]
+    if not fresh:
+        return 0
+    for member in fresh:
         book.touch(member)
-        book.flush()
+    book.flush()
+    for part in chunked([m.id for m in fresh]):
         conn.execute(
             update(loyalty_members)
-            .where(loyalty_members.c.id == member.id)
+            .where(loyalty_members.c.id.in_(part))
             .values(enrolled_how="opt_in")
         )
-        from regulars.services.ingest import append_events  # late: ingest imports this module
+    from regulars.services.ingest import append_events  # late: ingest imports this module
 
-        append_events(
-            conn,
-            [
-                _tier_event(
-                    program,
-                    customer_id,
-                    now,
-                    "enrolled",
-                    None,
-                    member.tier,
-                    f"opted in to {lp.program.name}",
-                    f"loyalty:{program}:{customer_id}:enrolled",
-                )
-            ],
-            now=now,
-        )
-        audit.record(
-            conn,
-            at=now,
-            actor=actor.label,
-            action="loyalty.enrol",
-            entity="customer",
-            entity_id=customer_id,
-            after={"program": program},
-        )
-        uow.commit()
-    return True
+    append_events(
+        conn,
+        [
+            _tier_event(
+                program,
+                m.customer_id,
+                m.enrolled_at,
+                "enrolled",
+                None,
+                m.tier,
+                f"opted in to {lp.program.name}",
+                f"loyalty:{program}:{m.customer_id}:enrolled",
+            )
+            for m in fresh
+        ],
+        now=now,
+    )
+    audit.record_many(
+        conn,
+        [
+            {
+                "at": now,
+                "actor": actor.label,
+                "action": "loyalty.enrol",
+                "entity": "customer",
+                "entity_id": m.customer_id,
+                "after": {"program": program, "enrolled_at": m.enrolled_at},
+            }
+            for m in fresh
+        ],
+    )
+    return len(fresh)
 
 
 def choose_double_points_day(
     uow: UnitOfWork, actor: Actor, customer_id: int, program: str, day: date, *, now: datetime
 ) -> None:
-    """The member picks their double-points day; once per period, never in the past."""
+    """The member picks their double-points day; once per period, never in the past.
+
+    Choosing the same day again is a no-op (a retried request). A day still to come cannot
+    be swapped for another, else picking next month's day and then this month's again would
+    give this month two; once it has passed, the next period's day can be chosen.
+    """
     require(actor, "customers:write")
     with uow:
         conn = uow.conn
-        access_customer(conn, actor, customer_id)
+        access_live_customer(conn, actor, customer_id)
         lp = _program(conn, program)
         rule = lp.program.earning.double_points_day
         if rule is None:
@@ -750,9 +836,16 @@ def choose_double_points_day(
         if member is None:
             raise InvalidInput([FieldProblem("customer_id", "not a member of this program")])
         chosen = member.earning.double_day
+        if chosen == day:
+            return
+        if chosen is not None and chosen >= today:
+            raise Conflict(
+                f"the double-points day is already {chosen.isoformat()}, still to come",
+                field="day",
+            )
         if chosen is not None and _period(rule.period, chosen) == _period(rule.period, day):
             raise Conflict(
-                f"this {rule.period}'s double-points day is already {chosen.isoformat()}",
+                f"this {rule.period}'s double-points day was {chosen.isoformat()}",
                 field="day",
             )
         conn.execute(
@@ -1021,7 +1114,7 @@ def adjust_points(
         raise InvalidInput(problems)
     with uow:
         conn = uow.conn
-        access_customer(conn, actor, customer_id)
+        access_live_customer(conn, actor, customer_id)
         lp = _program(conn, program)
         member = load_members(conn, program, [customer_id], lock=True).get(customer_id)
         if member is None:
