@@ -47,6 +47,16 @@ def test_a_negative_rate_is_reported_with_its_line() -> None:
     assert problem.line == text.splitlines().index("  points_per_unit: -2") + 1
 
 
+def test_a_misspelt_time_zone_is_reported_with_its_line() -> None:
+    text = program_text("cafe", **{"timezone: Europe/Lisbon": "timezone: Europe/Lisbn"})
+
+    (problem,) = _problems(text)
+
+    assert problem.field == "timezone"
+    assert "'Europe/Lisbn' is not an IANA time zone" in problem.message
+    assert problem.line == text.splitlines().index("timezone: Europe/Lisbn") + 1
+
+
 def test_overlapping_tiers_are_reported_at_the_second_threshold() -> None:
     text = program_text(
         "cafe",

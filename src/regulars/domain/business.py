@@ -5,12 +5,27 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from regulars.domain.customers import Role, normalise_email
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def known_zone(value: str) -> str:
+    """The zone name unchanged, or a ValueError saying it is not an IANA zone."""
+    # Loading the zone is the test (and is cached by zoneinfo); listing every known zone
+    # first, as available_timezones() does, walks the whole tz database on each call.
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone, e.g. Europe/Lisbon") from None
+    return value
+
+
+#: An IANA time zone name that this machine's tz database knows (a location's, a program's).
+ZoneName = Annotated[str, AfterValidator(known_zone)]
 
 
 class LocationIn(BaseModel):
@@ -22,21 +37,10 @@ class LocationIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     brand: Annotated[str, Field(max_length=120)] = ""
     kind: Literal["cafe", "dealership", "optician", "hotel", "shop", "office"] = "shop"
-    timezone: str
+    timezone: ZoneName
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
     city: Annotated[str, Field(max_length=120)] = ""
     plan_hour: Annotated[int, Field(ge=0, le=23)] = 6
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        # Loading the zone is the test (and is cached by zoneinfo); listing every known zone
-        # first, as available_timezones() does, walks the whole tz database on each call.
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Europe/Lisbon") from None
-        return value
 
 
 class StaffIn(BaseModel):

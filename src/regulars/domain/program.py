@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from regulars.domain.business import ZoneName
 from regulars.domain.customers import Role
 from regulars.domain.errors import FieldProblem, InvalidInput, problems_from_pydantic
 
@@ -145,7 +146,7 @@ class Program(_Model):
     name: Annotated[str, Field(min_length=1, max_length=120)]
     description: Annotated[str, Field(max_length=2000)] = ""
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
-    timezone: str = "UTC"
+    timezone: ZoneName = "UTC"
     enrolment: Literal["auto", "opt_in"] = "auto"
     active_days: Annotated[int, Field(ge=1, le=3650)] = 90
     value_of_100_points: Annotated[int, Field(ge=0, le=10**7)] = Field(
