@@ -17,6 +17,7 @@ from regulars.services.scheduler import (
     run_due_plans,
 )
 from regulars.store.outbox_tables import scheduler_runs
+from regulars.store.planner_tables import plan_decisions
 from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.delivery_data import member_with_message
@@ -114,3 +115,28 @@ def test_one_tick_plans_the_day_and_then_sends_what_is_due(engine: Engine, now: 
     assert [r.location for r in report.plans] == ["CAFE-LIS"]
     assert report.delivery.sent == 1 and email.sent_keys() == ["tier:ana"]
     assert scheduler.tick().plans == []
+
+
+def test_customers_without_a_home_location_are_planned_once_a_day_with_the_first_location(
+    engine: Engine, now: datetime
+) -> None:
+    _two_shops(engine, now)
+    placed = factories.customer(engine, now, birthday="1990-05-01", home_location="CAFE-LIS")
+    unplaced = factories.customer(engine, now, first_name="Zé", birthday="1985-05-01")
+
+    lisbon = run_due_plans(lambda: UnitOfWork(engine), now=MORNING, worker_id="serve")
+    new_york = run_due_plans(
+        lambda: UnitOfWork(engine), now=MORNING + timedelta(hours=5), worker_id="serve"
+    )
+
+    assert [(r.location, r.ok) for r in lisbon] == [("CAFE-LIS", True)]
+    assert [(r.location, r.ok) for r in new_york] == [("CAFE-NYC", True)]
+    assert new_york[0].detail.startswith("0 decisions")
+    assert new_york[0].detail.endswith("0 already decided")  # Zé was not looked at again
+    with engine.connect() as conn:
+        birthdays = list(
+            conn.scalars(
+                select(plan_decisions.c.customer_id).where(plan_decisions.c.moment == "birthday")
+            )
+        )
+    assert sorted(birthdays) == sorted([placed, unplaced])

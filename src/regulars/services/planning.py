@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -53,9 +53,6 @@ from regulars.store.outbox_tables import outbox
 from regulars.store.planner_tables import plan_decisions, staff_tasks
 from regulars.store.tables import staff, staff_locations
 from regulars.store.uow import UnitOfWork
-
-#: The calendar of customers without a home location (their quiet hours are kept in it too).
-UNPLACED_ZONE = "UTC"
 
 
 @dataclass(frozen=True)
@@ -123,6 +120,7 @@ def plan_day(
     day: date,
     now: datetime,
     location: str | None = None,
+    with_unplaced: bool | None = None,
     dry_run: bool = False,
     leap_rule: str = "feb28",
     book: PlaybookBook | None = None,
@@ -131,6 +129,10 @@ def plan_day(
 
     What happened "yesterday" is read per time zone: the local day before ``day`` where
     the customers' home locations are.
+
+    Customers without a home location are planned with everyone (no ``location``), or with
+    ``location`` when ``with_unplaced`` is set (the scheduler sets it for ``unplaced_home``),
+    on that location's calendar.
     """
     report = PlanReport(day, dry_run)
     with uow:
@@ -149,7 +151,8 @@ def plan_day(
             if wanted is None:
                 raise InvalidInput([FieldProblem("location", f"unknown location {location!r}")])
         planner = _Planner(conn, day=day, now=now, book=book, report=report)
-        scopes = _scopes(book, zones, wanted)
+        unplaced = wanted is None if with_unplaced is None else with_unplaced
+        scopes = _scopes(book, zones, wanted, unplaced)
         for playbook, scope in scopes:
             for lid in scope.location_ids or ():
                 planner.by_location.setdefault(lid, playbook)
@@ -157,9 +160,7 @@ def plan_day(
                 planner.by_location.setdefault(None, playbook)
         planner.run(scopes, leap_rule)
         planner.fall_back_failed_messages()
-        planned = Scope(
-            tuple(zones) if wanted is None else (wanted,), include_unplaced=wanted is None
-        )
+        planned = Scope(tuple(zones) if wanted is None else (wanted,), include_unplaced=unplaced)
         report.expired = _expire_prompts(conn, day, now, planned)
         if dry_run:
             uow.rollback()
@@ -169,7 +170,10 @@ def plan_day(
 
 
 def _scopes(
-    book: PlaybookBook, zones: dict[int, tuple[str, str, str]], wanted: int | None
+    book: PlaybookBook,
+    zones: dict[int, tuple[str, str, str]],
+    wanted: int | None,
+    unplaced: bool,
 ) -> list[tuple[Playbook, Scope]]:
     """Each playbook with the home locations it serves, per time zone (each zone's plan day
     and "yesterday" are its own local days); customers with no home location: the default."""
@@ -185,9 +189,17 @@ def _scopes(
         for (_, zone), (playbook, ids) in groups.items()
     ]
     default = book.playbooks.get("default")
-    if wanted is None and default is not None:
-        out.append((default, Scope((), include_unplaced=True, zone=UNPLACED_ZONE)))
+    if unplaced and default is not None:
+        home = wanted if wanted is not None else unplaced_home(zones)
+        zone = zones[home][0] if home is not None else "UTC"
+        out.append((default, Scope((), include_unplaced=True, zone=zone)))
     return out
+
+
+def unplaced_home(zones: Mapping[int, object]) -> int | None:
+    """The location whose daily plan also covers customers with no home location, on its
+    own calendar: the first one (the lowest id), so the scheduler plans them once a day."""
+    return min(zones, default=None)
 
 
 def _expire_prompts(conn: Connection, day: date, now: datetime, planned: Scope) -> int:
@@ -715,4 +727,4 @@ def _staff_names(conn: Connection) -> dict[int, str]:
     return {int(i): str(n) for i, n in conn.execute(select(staff.c.id, staff.c.name))}
 
 
-__all__ = ["PlanLine", "PlanReport", "plan_day"]
+__all__ = ["PlanLine", "PlanReport", "plan_day", "unplaced_home"]

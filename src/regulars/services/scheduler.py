@@ -6,6 +6,9 @@ date) pairs already ran is kept in ``scheduler_runs`` under a unique key, so sev
 ``regulars serve`` processes, or a restart at 06:30, never plan a day twice. A run that
 started and never finished (its process died) is taken over after ``stale_after``; planning
 is itself idempotent per decision key, so running it again is safe.
+
+Customers without a home location are planned once a day with the first location (the
+lowest id, ``planning.unplaced_home``): at its plan hour, on its local date, in the same run.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.channels.base import Channel
 from regulars.services.outbox import DeliveryPolicy, DeliveryReport, deliver_outbox
-from regulars.services.planning import PlanReport, plan_day
+from regulars.services.planning import PlanReport, plan_day, unplaced_home
+from regulars.store.moment_queries import location_zones
 from regulars.store.outbox_tables import scheduler_runs
 from regulars.store.tables import locations
 from regulars.store.uow import UnitOfWork
@@ -124,9 +128,12 @@ def run_due_plans(
     worker_id: str,
     leap_rule: str = "feb28",
 ) -> list[PlanRun]:
-    """Plan every location whose hour has come; a failed plan is released to run again."""
+    """Plan every location whose hour has come; a failed plan is released to run again.
+
+    The first location's plan also covers the customers with no home location."""
     with new_uow() as uow:
         due = due_plans(uow.conn, now)
+        home = unplaced_home(location_zones(uow.conn))
     runs: list[PlanRun] = []
     for plan in due:
         with new_uow() as uow:
@@ -136,7 +143,12 @@ def run_due_plans(
             continue
         try:
             report = plan_day(
-                new_uow(), day=plan.day, now=now, location=plan.code, leap_rule=leap_rule
+                new_uow(),
+                day=plan.day,
+                now=now,
+                location=plan.code,
+                with_unplaced=plan.location_id == home,
+                leap_rule=leap_rule,
             )
             detail = _summary(report)
             ok = True
