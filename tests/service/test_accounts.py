@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -73,6 +75,30 @@ def test_many_wrong_passwords_from_one_address_lock_that_address_for_every_accou
     assert accounts.log_in(
         UnitOfWork(engine), "ana@example.com", PASSWORD, ip="10.0.0.9", now=later
     )
+
+
+def test_ten_wrong_passwords_at_once_are_checked_five_times_then_refused(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now)
+    _person(engine, now, "ana@example.com")
+    for email in ("ana@example.com", "nobody@example.com"):  # the same for unknown e-mails
+        start = threading.Barrier(10)
+
+        def guess(n: int, email: str = email, start: threading.Barrier = start) -> str:
+            start.wait()
+            try:
+                accounts.log_in(UnitOfWork(engine), email, f"guess {n}", ip=f"10.0.1.{n}", now=now)
+            except accounts.TooManyAttempts:
+                return "refused"
+            except accounts.BadCredentials:
+                return "wrong password"
+            return "signed in"
+
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            answers = sorted(pool.map(guess, range(10)))
+
+        assert answers == ["refused"] * 5 + ["wrong password"] * 5, email
 
 
 def test_sign_in_attempts_are_kept_for_a_month_then_cleared(engine: Engine, now: datetime) -> None:

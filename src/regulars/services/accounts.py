@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from regulars.domain.access import Actor
 from regulars.domain.customers import Role, normalise_email
@@ -144,6 +145,13 @@ def log_in(uow: UnitOfWork, email: str, password: str, *, ip: str, now: datetime
     ip = ip[:64]
     with uow:
         conn = uow.conn
+        if conn.dialect.name == "postgresql":
+            # Attempts on one e-mail (known or not) queue here, so that each counts the
+            # failures before it; SQLite's single writer already queues them.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"),
+                {"k": zlib.crc32(f"login:{email_key}".encode())},
+            )
         _throttle(conn, email_key, ip, now)
         row = conn.execute(
             select(staff.c.id, staff.c.password_hash, staff.c.active).where(
