@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 
 from regulars.domain.customers import normalise_card_number
 from regulars.domain.errors import FieldProblem
@@ -134,7 +135,9 @@ def ingest_events(uow: UnitOfWork, items: Sequence[Any], *, now: datetime) -> In
     The cycle collector stays paused until the batch's events are freed too, so that when it
     resumes it has only the report left to look at.
     """
-    with paused_garbage_collection(), uow:
+    # The unit of work first: a batch queued behind SQLite's writer must not keep the
+    # collector paused for the whole process while it waits.
+    with uow, paused_garbage_collection():
         report = append_events(uow.conn, items, now=now)[0]
         uow.commit()
     return report
@@ -174,8 +177,7 @@ class _Batch:
 
         fresh = self._drop_duplicates(parsed)
         resolved = self._resolve(fresh)
-        ingested = self._settle_returns(resolved)
-        self._write(ingested)
+        ingested = self._write(self._settle_returns(resolved))
         report = IngestReport([self.results[i] for i in range(len(items))])
         return report, [event for _, event in ingested]
 
@@ -312,9 +314,10 @@ class _Batch:
             )
         return out
 
-    def _write(self, ingested: list[tuple[int, IngestedEvent]]) -> None:
+    def _write(self, ingested: list[tuple[int, IngestedEvent]]) -> list[tuple[int, IngestedEvent]]:
+        """Write the events, then what follows from them; returns those really written."""
         if not ingested:
-            return
+            return ingested
         dialect = self.conn.dialect.name
         recorded = db_time(dialect, self.now)
         rows = [
@@ -334,9 +337,46 @@ class _Batch:
             )
             for _, item in ingested
         ]
-        insert_rows(self.conn, events, EVENT_COLUMNS, rows)
+        ingested = self._insert_events(ingested, rows)
         _update_customer_facts(self.conn, [item for _, item in ingested])
         apply_ingested(self.conn, [e for _, e in ingested], self.now)
+        return ingested
+
+    def _insert_events(
+        self, ingested: list[tuple[int, IngestedEvent]], rows: list[tuple[Any, ...]]
+    ) -> list[tuple[int, IngestedEvent]]:
+        """Insert the rows; on PostgreSQL, lose a race for an event key as a duplicate.
+
+        SQLite's writers hold the lock from BEGIN, so nothing can come between the duplicate
+        check and the insert. On PostgreSQL a concurrent transaction can write the same
+        (source, external_id) meanwhile (a till retrying a check-in): the insert then waits
+        for it and fails on the unique key. The batch rolls back to a savepoint, reports
+        what the other transaction wrote as ``duplicate`` and writes the rest.
+        """
+        if self.conn.dialect.name != "postgresql":
+            insert_rows(self.conn, events, EVENT_COLUMNS, rows)
+            return ingested
+        while ingested:
+            savepoint = self.conn.begin_nested()
+            try:
+                insert_rows(self.conn, events, EVENT_COLUMNS, rows)
+            except IntegrityError:
+                savepoint.rollback()
+                keys = [(item.event.source, item.event.external_id) for _, item in ingested]
+                taken = lookups.existing_event_keys(self.conn, keys)
+                if not taken:
+                    raise  # not a lost race: a real fault
+                kept = [n for n, key in enumerate(keys) if key not in taken]
+                for n, key in enumerate(keys):
+                    if key in taken:
+                        index = ingested[n][0]
+                        self.results[index] = ItemResult(index, "duplicate")
+                ingested = [ingested[n] for n in kept]
+                rows = [rows[n] for n in kept]
+                continue
+            savepoint.commit()
+            break
+        return ingested
 
 
 def _card(number: str) -> str:
