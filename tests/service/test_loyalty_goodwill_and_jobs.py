@@ -156,6 +156,23 @@ def test_a_request_waiting_when_its_customer_is_merged_is_booked_to_the_kept_cus
     assert balance(engine, dup) == (0, 0)
 
 
+def test_goodwill_never_enrols_a_customer_in_an_opt_in_program_they_did_not_join(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, "AUTO-MUC", timezone="Europe/Berlin")
+    load(engine, now, program_text("dealership"))  # members opt in
+    cid = factories.customer(engine, now)
+
+    with pytest.raises(InvalidInput, match=r"not a member of .* \(opt-in\)") as refused:
+        grant_goodwill(UnitOfWork(engine), CLI, cid, 50, "Car was late", now)
+
+    assert [p.field for p in refused.value.problems] == ["program"]
+    assert entries(engine) == []
+    loyalty.enrol(UnitOfWork(engine), CLI, cid, "dealership", now=now)
+    grant_goodwill(UnitOfWork(engine), CLI, cid, 50, "Car was late", now)
+    assert balance(engine, cid, "dealership")[0] == 50
+
+
 def test_pending_points_mature_after_the_return_window(engine: Engine, now: datetime) -> None:
     cid = _member(engine, now)
 

@@ -6,6 +6,8 @@ timeline. Above it the grant becomes a request that a manager (whose own limit c
 approves or declines. The command line and the scheduler act as the business and have no
 limit. Goodwill for a customer merged into another, or erased, is refused (409): the points
 would sit where nobody sees them, the reason would bring back what erasure removed.
+Goodwill for someone who has not joined an opt-in program is refused on ``program``: it
+never enrols them.
 
 A grant may carry a one-time ``key`` (the console renders one into its form): the same key
 twice books once and answers the first result, through the same idempotency keys the API's
@@ -107,6 +109,7 @@ def _grant(
         conn = uow.conn
         access_live_customer(conn, actor, customer_id)
         lp = _program_for(conn, customer_id, program)
+        _require_member(conn, lp, customer_id)
         limit = authority(lp.program, actor)
         within = limit is None or points <= limit
         status = "granted" if within else "requested"
@@ -223,6 +226,7 @@ def _decide(
         if taken.rowcount != 1:
             raise Conflict("this request was decided meanwhile", field="goodwill_id")
         if approve:
+            _require_member(conn, lp, row["customer_id"])
             _book(
                 conn, lp, goodwill_id, row["customer_id"], row["points"], row["reason"], actor, now
             )
@@ -257,6 +261,12 @@ def _program_for(conn: Connection, customer_id: int, code: str | None) -> Loaded
     if len(programs) == 1:
         return next(iter(programs.values()))
     raise InvalidInput([FieldProblem("program", "say which program the points are for")])
+
+
+def _require_member(conn: Connection, lp: LoadedProgram, customer_id: int) -> None:
+    """Goodwill never enrols anyone in an opt-in program: members join it themselves."""
+    if lp.program.enrolment == "opt_in" and not load_members(conn, lp.code, [customer_id]):
+        raise InvalidInput([FieldProblem("program", f"not a member of {lp.program.name} (opt-in)")])
 
 
 def _book(
