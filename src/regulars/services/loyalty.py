@@ -394,7 +394,11 @@ def _apply_program(
             continue
         member = members.get(cid)
         place = places.get(item.location_id) if item.location_id is not None else None
-        local_day = event.occurred_at.astimezone(place.zone if place else home).date()
+        zone = place.zone if place else home
+        local_day = event.occurred_at.astimezone(zone).date()
+        # Tier months are the program's own, wherever it happened: a purchase and its return
+        # must land in the same month, and the nightly review counts in the program's zone.
+        tier_day = local_day if zone is home else event.occurred_at.astimezone(home).date()
         if isinstance(event, Purchase):
             if member is None:
                 if program.enrolment != "auto":
@@ -449,13 +453,13 @@ def _apply_program(
                     member.activity_db = (occurred, item.occurred_db)
             else:
                 book.touch(member)
-            month = local_day.year * 100 + local_day.month  # month_key
+            month = tier_day.year * 100 + tier_day.month  # month_key
             tally = tallies.get(cid) or tally_of(cid, member)
             tally.add(month, earned.spend, points)
             if tier_index < top:
                 span = spans.get(month)
                 if span is None:
-                    span = spans[month] = window_months(program, local_day)
+                    span = spans[month] = window_months(program, tier_day)
                 amount = tally.window(*span)
                 target = tier_for(levels, amount) if amount >= reach_above[tier_index] else 0
                 if target > tier_index:
@@ -507,7 +511,7 @@ def _apply_program(
                         event_id=item.id,
                     )
                 points_back = got
-            month = month_key(lot.at.astimezone(home).date()) if lot else month_key(local_day)
+            month = month_key(lot.at.astimezone(home).date()) if lot else month_key(tier_day)
             tally_of(cid, member).add(month, -spend_back, -points_back)
         elif isinstance(event, Goodwill):
             if member is None:
