@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Engine, func, select
 
@@ -121,3 +121,24 @@ def test_a_check_in_before_ten_stops_the_birthday_email_at_send_time(engine: Eng
         )
     assert verdict.action == "suppress"
     assert "in-store visit at 09:40 today" in verdict.reason
+
+
+def test_a_member_who_joined_on_29_february_has_an_anniversary_on_the_day_the_business_chose(
+    engine: Engine,
+) -> None:
+    leap_day = datetime(2024, 2, 29, 12, 0, tzinfo=UTC)
+    factories.location(engine, leap_day, code="CAFE-LIS", kind="cafe")
+    cid = factories.customer(engine, leap_day, first_name="Leo", home_location="CAFE-LIS")
+
+    def anniversary_on(day: date, rule: str) -> bool:
+        morning = datetime.combine(day, time(5), tzinfo=UTC)
+        report = plan_day(UnitOfWork(engine), day=day, now=morning, dry_run=True, leap_rule=rule)
+        return any(
+            line.customer_id == cid and line.moment == "anniversary" for line in report.lines
+        )
+
+    common_year = (date(2025, 2, 28), date(2025, 3, 1))
+    assert [anniversary_on(day, "feb28") for day in common_year] == [True, False]
+    assert [anniversary_on(day, "mar1") for day in common_year] == [False, True]
+    leap_year = (date(2028, 2, 28), date(2028, 2, 29), date(2028, 3, 1))
+    assert [anniversary_on(day, "mar1") for day in leap_year] == [False, True, False]

@@ -102,3 +102,21 @@ def test_across_both_clock_changes_each_unhappy_answer_comes_up_on_exactly_one_m
                     planned_on.setdefault(line.occasion, []).append(day)
 
     assert planned_on == {event: [local + timedelta(days=1)] for event, local in event_day.items()}
+
+
+def test_a_membership_anniversary_falls_on_the_local_day_the_member_joined(
+    engine: Engine,
+) -> None:
+    joined = datetime.fromisoformat("2025-04-30T23:00:00+00:00")  # 08:00 on 1 May in Tokyo
+    factories.location(engine, joined, code="CAFE-TKY", kind="cafe", timezone="Asia/Tokyo")
+    cid = factories.customer(engine, joined, home_location="CAFE-TKY")
+
+    def anniversaries(day: date) -> set[int]:
+        morning = datetime.combine(day, datetime.min.time(), tzinfo=UTC) - timedelta(hours=3)
+        report = plan_day(
+            UnitOfWork(engine), day=day, now=morning, location="CAFE-TKY", dry_run=True
+        )
+        return {line.customer_id for line in report.lines if line.moment == "anniversary"}
+
+    assert anniversaries(date(2026, 4, 30)) == set()
+    assert anniversaries(date(2026, 5, 1)) == {cid}

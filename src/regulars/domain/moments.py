@@ -107,13 +107,32 @@ def birthday_keys(day: date, leap_rule: str = "feb28") -> list[int]:
     business chooses; in leap years on the day itself.
     """
     keys = [day.month * 100 + day.day]
-    leap = _is_leap(day.year)
-    if not leap and (
-        (leap_rule == "feb28" and (day.month, day.day) == (2, 28))
-        or (leap_rule == "mar1" and (day.month, day.day) == (3, 1))
-    ):
+    if _stands_in_for_leap_day(day, leap_rule):
         keys.append(229)
     return keys
+
+
+def enrolment_days(day: date, years: int, leap_rule: str = "feb28") -> list[date]:
+    """The enrolment dates ``years`` before ``day`` whose anniversary is celebrated on it.
+
+    As for birthdays, an enrolment on 29 February is celebrated on 28 February or 1 March in
+    common years (``leap_rule``), and on 29 February itself in leap years.
+    """
+    year = day.year - years
+    days: list[date] = []
+    if (day.month, day.day) != (2, 29) or _is_leap(year):
+        days.append(day.replace(year=year))
+    if _is_leap(year) and _stands_in_for_leap_day(day, leap_rule):
+        days.append(date(year, 2, 29))
+    return days
+
+
+def _stands_in_for_leap_day(day: date, leap_rule: str) -> bool:
+    """In a common year, the day chosen to celebrate what happened on a 29 February."""
+    return not _is_leap(day.year) and (
+        (leap_rule == "feb28" and (day.month, day.day) == (2, 28))
+        or (leap_rule == "mar1" and (day.month, day.day) == (3, 1))
+    )
 
 
 def _is_leap(year: int) -> bool:

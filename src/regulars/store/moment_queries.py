@@ -29,7 +29,13 @@ from sqlalchemy import (
     select,
 )
 
-from regulars.domain.moments import MILESTONES, Candidate, MomentKind, birthday_keys
+from regulars.domain.moments import (
+    MILESTONES,
+    Candidate,
+    MomentKind,
+    birthday_keys,
+    enrolment_days,
+)
 from regulars.domain.playbooks import Thresholds
 from regulars.store.lookups import chunked
 from regulars.store.planner_tables import plan_decisions
@@ -111,7 +117,7 @@ def find_candidates(
     found: list[Candidate] = []
     found += _birthdays(conn, day, scope, leap_rule)
     found += _household_birthdays(conn, day, scope, leap_rule)
-    found += _anniversaries(conn, day, scope)
+    found += _anniversaries(conn, day, scope, leap_rule)
     found += _purchases(conn, day, scope, large_purchase)
     found += _loyalty_events(conn, day, scope)
     found += _unhappy(conn, day, scope)
@@ -161,8 +167,9 @@ def _household_birthdays(conn: Connection, day: date, scope: Scope, rule: str) -
     ]
 
 
-def _anniversaries(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
-    """Enrolled on this day 1 to 40 years ago: one small index range per year.
+def _anniversaries(conn: Connection, day: date, scope: Scope, rule: str) -> list[Candidate]:
+    """Enrolled on this local day 1 to 40 years ago: one small index range per year (two on
+    the day that stands in for 29 February in a common year, as for birthdays).
 
     Separate ranges rather than one OR: faced with forty ORs, SQLite prefers scanning a
     covering index over the whole table to forty index lookups.
@@ -170,23 +177,22 @@ def _anniversaries(conn: Connection, day: date, scope: Scope) -> list[Candidate]
     c = customers.c
     out: list[Candidate] = []
     for years in range(1, 41):
-        try:
-            then = day.replace(year=day.year - years)
-        except ValueError:  # 29 February in a common year: no anniversary to find that year
-            continue
-        rows = conn.execute(
-            select(c.id).where(
-                c.created_at >= scope.start_of(then),
-                c.created_at < scope.start_of(then + timedelta(days=1)),
-                c.status.in_(LIVE),
-                scope.clause(),
-            )
-        )
         label = f"{years} year" if years == 1 else f"{years} years"
-        out.extend(
-            Candidate(int(cid), MomentKind.anniversary, str(day.year), label, {"occasion": label})
-            for (cid,) in rows
-        )
+        for then in enrolment_days(day, years, rule):
+            rows = conn.execute(
+                select(c.id).where(
+                    c.created_at >= scope.start_of(then),
+                    c.created_at < scope.start_of(then + timedelta(days=1)),
+                    c.status.in_(LIVE),
+                    scope.clause(),
+                )
+            )
+            out.extend(
+                Candidate(
+                    int(cid), MomentKind.anniversary, str(day.year), label, {"occasion": label}
+                )
+                for (cid,) in rows
+            )
     return out
 
 
