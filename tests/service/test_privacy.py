@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select
 
+from regulars.bootstrap import Runtime
 from regulars.domain.access import CLI, Actor
 from regulars.domain.customers import Role
 from regulars.domain.errors import Conflict, Forbidden, InvalidInput
 from regulars.services import customers as customer_service
+from regulars.services import idempotency
 from regulars.services.goodwill import grant_goodwill
 from regulars.services.ingest import ingest_events
 from regulars.services.privacy import ERASED, erase_customer, export_customer
@@ -228,3 +231,38 @@ def test_a_plan_decisions_reasons_lose_the_household_names_they_quote(
         row = conn.execute(select(plan_decisions.c.detail, plan_decisions.c.reasons)).one()
     assert "Moreira" not in json.dumps(list(row))
     assert row.reasons == [ERASED, ERASED]
+
+
+def test_a_retried_enrolment_after_erasure_hands_back_no_trace_of_the_person(
+    api_client: TestClient, runtime: Runtime
+) -> None:
+    body = {"first_name": "Angela", "last_name": "Moreira", "email": "angela@example.com"}
+    created = api_client.post("/api/v1/customers", json=body, headers={"Idempotency-Key": "k-1"})
+    cid = created.json()["profile"]["id"]
+
+    erase_customer(runtime.uow(), CLI, cid, now=runtime.now(), confirm=True)
+    retried = api_client.post("/api/v1/customers", json=body, headers={"Idempotency-Key": "k-1"})
+
+    assert retried.status_code == 201
+    assert retried.headers["Idempotent-Replayed"] == "true"  # the first answer, not a new twin
+    assert retried.json()["profile"]["id"] == cid
+    for secret in ("Angela", "Moreira", "angela@example.com"):
+        assert secret not in retried.text
+        assert secret not in _whole_database(runtime.engine), f"{secret!r} survived erasure"
+
+
+def test_a_kept_check_in_answer_naming_the_customer_is_blanked_by_erasure(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _rich_customer(engine, now)
+    digest = idempotency.request_hash({"customer_id": cid, "location": "CAFE-LIS"})
+    idempotency.claim(UnitOfWork(engine), "till-1", "s", digest, now=now)
+    answer = {"customer_id": cid, "name": "Angela Moreira", "usual": ["Angela's London Fog"]}
+    idempotency.remember(UnitOfWork(engine), "till-1", "s", idempotency.StoredAnswer(201, answer))
+
+    erase_customer(UnitOfWork(engine), CLI, cid, now=now, confirm=True)
+
+    again = idempotency.claim(UnitOfWork(engine), "till-1", "s", digest, now=now)
+    assert again == idempotency.StoredAnswer(
+        201, {"customer_id": cid, "name": ERASED, "usual": [ERASED]}
+    )

@@ -6,8 +6,9 @@ with the same body gets the stored answer; a repeat with a different body is a c
 writes nothing. An answer that was a server fault is not kept, so the client may retry.
 
 Answers are kept for ``KEEP_ANSWERS`` (a day, as payment APIs do): long enough for any
-retry, and no longer, because an answer may hold a customer's profile that erasure cannot
-find there. Each claim clears the expired ones, an index range.
+retry, and no longer. Each claim clears the expired ones, an index range. An answer about one
+customer (a profile, a check-in: its ``customer_id`` or ``profile.id``) is stored with that
+customer's id, so that erasure blanks it like any other record about them.
 """
 
 from __future__ import annotations
@@ -112,9 +113,23 @@ def remember(uow: UnitOfWork, key: str, scope: str, answer: StoredAnswer) -> Non
         uow.conn.execute(
             update(idempotency_keys)
             .where(idempotency_keys.c.key == key, idempotency_keys.c.scope == scope[:60])
-            .values(status_code=answer.status_code, response=answer.body)
+            .values(
+                status_code=answer.status_code,
+                response=answer.body,
+                customer_id=customer_of(answer.body),
+            )
         )
         uow.commit()
+
+
+def customer_of(body: Any) -> int | None:
+    """The customer an answer is about: its ``customer_id``, or its profile's ``id``."""
+    if not isinstance(body, dict):
+        return None
+    found = body.get("customer_id")
+    if found is None and isinstance(body.get("profile"), dict):
+        found = body["profile"].get("id")
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 def release(uow: UnitOfWork, key: str, scope: str) -> None:
@@ -128,4 +143,4 @@ def release(uow: UnitOfWork, key: str, scope: str) -> None:
         uow.commit()
 
 
-__all__ = ["StoredAnswer", "claim", "release", "remember", "request_hash"]
+__all__ = ["StoredAnswer", "claim", "customer_of", "release", "remember", "request_hash"]

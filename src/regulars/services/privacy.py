@@ -85,8 +85,9 @@ PERSONAL_KEYS = frozenset(
 TEXT_COLUMNS = frozenset(
     {"summary", "detail", "reason", "decision_note", "notes", "comment", "last_error"}
 )
-#: JSON columns of other areas' tables that hold rendered personal context.
-JSON_COLUMNS = frozenset({"context", "brief", "reasons"})
+#: JSON columns of other areas' tables that hold rendered personal context (``response``:
+#: an API answer kept for Idempotency-Key repeats, such as the profile just created).
+JSON_COLUMNS = frozenset({"context", "brief", "reasons", "response"})
 
 _CORE = {customers, customer_refs, consents, household_members, assets, preferences, events}
 

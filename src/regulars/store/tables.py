@@ -234,7 +234,10 @@ idempotency_keys = Table(
     Column("response", Json, nullable=False),
     Column("status_code", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The customer the answer is about (a profile, a check-in), so that erasure finds it.
+    Column("customer_id", BigId),
     Index("ix_idempotency_keys_created_at", "created_at"),
+    Index("ix_idempotency_keys_customer_id", "customer_id"),
 )
 
 __all__ = [

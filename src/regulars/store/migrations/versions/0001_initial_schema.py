@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:55:52.824698
+Create Date: 2026-11-26 10:01:51.102806
 """
 
 from collections.abc import Sequence
@@ -70,10 +70,14 @@ def upgrade() -> None:
         sa.Column("response", regulars.store.types.Json(), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("created_at", regulars.store.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.PrimaryKeyConstraint("key", "scope", name=op.f("pk_idempotency_keys")),
     )
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.create_index("ix_idempotency_keys_created_at", ["created_at"], unique=False)
+        batch_op.create_index("ix_idempotency_keys_customer_id", ["customer_id"], unique=False)
 
     op.create_table(
         "locations",
@@ -1047,6 +1051,7 @@ def downgrade() -> None:
     op.drop_table("login_attempts")
     op.drop_table("locations")
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index("ix_idempotency_keys_customer_id")
         batch_op.drop_index("ix_idempotency_keys_created_at")
 
     op.drop_table("idempotency_keys")
