@@ -64,7 +64,7 @@ def test_the_goodwill_page_says_the_limit_of_my_role(
     barista = console_client_for("staff", ["CAFE-LIS"])
     page = barista.get("/console/goodwill", params={"customer_id": member})
     assert page.status_code == 200
-    assert "up to 100 points at once" in page.text
+    assert "up to 100 points per customer a day" in page.text
     assert "Grant points to Angela Moreira" in page.text
 
 
@@ -99,6 +99,17 @@ def test_each_opening_of_the_goodwill_form_can_grant_once(
     grant(barista, member, 30, "Wrong milk", form_key(barista, member))
     grant(barista, member, 30, "Wrong milk", form_key(barista, member))
     assert [e["points"] for e in goodwill_events(runtime, member)] == [30, 30]
+
+
+def test_a_barista_cannot_grant_more_than_the_limit_by_splitting_it_into_small_grants(
+    runtime: Runtime, member: int, console_client_for: ClientFor
+) -> None:
+    barista = console_client_for("staff", ["CAFE-LIS"])  # up to 100 points a day
+    for n in range(5):
+        grant(barista, member, 100, f"Make it right, part {n}", form_key(barista, member))
+    assert [e["points"] for e in goodwill_events(runtime, member)] == [100]
+    manager = console_client_for("manager", ["CAFE-LIS"])
+    assert manager.get("/console/goodwill").text.count("Make it right, part") == 4
 
 
 def test_above_the_limit_it_waits_for_a_manager_who_approves_it(

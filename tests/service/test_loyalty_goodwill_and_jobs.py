@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -113,6 +113,42 @@ def test_a_declined_request_books_nothing(engine: Engine, now: datetime) -> None
 
     assert balance(engine, cid) == (0, 10)
     assert entries(engine, "goodwill") == []
+
+
+def test_small_goodwill_grants_add_up_to_the_limit_of_the_day_and_the_rest_waits_for_a_manager(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member(engine, now)  # staff may grant 100 points
+    other_barista = Actor(kind="staff", id=3, role=Role.staff, name="other barista")
+
+    statuses = [
+        grant_goodwill(UnitOfWork(engine), BARISTA, cid, points, "Wrong milk", now)["status"]
+        for points in (60, 40, 10)
+    ]
+
+    assert statuses == ["granted", "granted", "requested"]
+    assert balance(engine, cid) == (100, 10)
+    other = grant_goodwill(UnitOfWork(engine), other_barista, cid, 50, "Late order", now)
+    assert other["status"] == "granted"  # the limit is each person's own
+
+
+def test_the_goodwill_limit_starts_afresh_at_midnight_where_the_customer_lives(
+    engine: Engine, now: datetime
+) -> None:
+    _member(engine, now)
+    cid = factories.customer(engine, now, home_location=LIS)  # Lisbon, UTC+1 in May
+    late = datetime(2026, 5, 1, 22, 30, tzinfo=UTC)  # 23:30 in Lisbon, 1 May
+    after_midnight = late + timedelta(hours=1)  # 00:30 in Lisbon, 2 May; still 1 May in UTC
+
+    first = grant_goodwill(UnitOfWork(engine), BARISTA, cid, 100, "Closing rush", late)
+    second = grant_goodwill(UnitOfWork(engine), BARISTA, cid, 100, "Cold cake", after_midnight)
+    third = grant_goodwill(UnitOfWork(engine), BARISTA, cid, 1, "Once more", after_midnight)
+
+    assert [first["status"], second["status"], third["status"]] == [
+        "granted",
+        "granted",
+        "requested",
+    ]
 
 
 def test_goodwill_for_a_customer_merged_into_another_is_refused_and_books_nothing(

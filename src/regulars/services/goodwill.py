@@ -1,7 +1,9 @@
 """Goodwill: the person in front of the customer can make it right, now, within their limit.
 
-Each program sets how many points each role may grant at once. Within the limit the points
-are booked instantly, with the reason, an audit entry and a ``goodwill`` event on the
+Each program sets how many points each role may grant. The limit counts what this person
+granted this customer in the program on the same local day (at the customer's home
+location, UTC without one), so it cannot be split into smaller grants. Within the limit the
+points are booked instantly, with the reason, an audit entry and a ``goodwill`` event on the
 timeline. Above it the grant becomes a request that a manager (whose own limit covers it)
 approves or declines. The command line and the scheduler act as the business and have no
 limit. Goodwill for a customer merged into another, or erased, is refused (409): the points
@@ -16,10 +18,11 @@ twice books once and answers the first result, through the same idempotency keys
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from regulars.domain.access import Actor
 from regulars.domain.customers import Role
@@ -39,13 +42,14 @@ from regulars.services.loyalty_book import (
 from regulars.store import audit
 from regulars.store.ids import insert_one
 from regulars.store.loyalty_tables import loyalty_goodwill
+from regulars.store.tables import customers, locations
 from regulars.store.uow import UnitOfWork
 
 MAX_POINTS = 10_000_000
 
 
 def authority(program: Program, actor: Actor) -> int | None:
-    """How many points this actor may grant at once; None means no limit."""
+    """How many points this actor may grant one customer a day; None means no limit."""
     if actor.kind in ("cli", "system"):
         return None
     if actor.role is None:
@@ -107,11 +111,14 @@ def _grant(
 ) -> dict[str, Any]:
     with uow:
         conn = uow.conn
-        access_live_customer(conn, actor, customer_id)
+        home = access_live_customer(conn, actor, customer_id)
         lp = _program_for(conn, customer_id, program)
         _require_member(conn, lp, customer_id)
         limit = authority(lp.program, actor)
-        within = limit is None or points <= limit
+        earlier = 0
+        if limit is not None:
+            earlier = _granted_today(conn, actor, customer_id, lp.code, home, now)
+        within = limit is None or earlier + points <= limit
         status = "granted" if within else "requested"
         goodwill_id = insert_one(
             conn,
@@ -141,6 +148,7 @@ def _grant(
                 "reason": reason,
                 "program": lp.code,
                 "limit": limit,
+                "granted_today_before": earlier,
             },
         )
         uow.commit()
@@ -261,6 +269,39 @@ def _program_for(conn: Connection, customer_id: int, code: str | None) -> Loaded
     if len(programs) == 1:
         return next(iter(programs.values()))
     raise InvalidInput([FieldProblem("program", "say which program the points are for")])
+
+
+def _granted_today(
+    conn: Connection, actor: Actor, customer_id: int, program: str, home: int | None, now: datetime
+) -> int:
+    """Points this person granted this customer on their own authority today.
+
+    "Today" is the local day at the customer's home location (UTC without one). The
+    customer's row is locked first, so two grants at once on PostgreSQL count each other
+    (SQLite serialises writers).
+    """
+    conn.execute(
+        select(customers.c.id).where(customers.c.id == customer_id).with_for_update(key_share=True)
+    )
+    zone = None
+    if home is not None:
+        zone = conn.scalar(select(locations.c.timezone).where(locations.c.id == home))
+    tz = ZoneInfo(zone) if zone else UTC
+    day = now.astimezone(tz).date()
+    start = datetime.combine(day, time(), tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
+    g = loyalty_goodwill.c
+    total = conn.scalar(
+        select(func.coalesce(func.sum(g.points), 0)).where(
+            g.customer_id == customer_id,
+            g.program == program,
+            g.requested_by == actor.label,
+            g.status == "granted",
+            g.requested_at >= start,
+            g.requested_at < end,
+        )
+    )
+    return int(total or 0)
 
 
 def _require_member(conn: Connection, lp: LoadedProgram, customer_id: int) -> None:

@@ -26,7 +26,7 @@ Csrf = [Depends(verify_csrf)]
 
 
 def limit_text(runtime: Runtime, session: accounts.StaffSession) -> str:
-    """What this role may grant at once, per program, in words."""
+    """What this role may grant one customer a day, per program, in words."""
     programs = programs_in_force(runtime.uow(readonly=True))
     if not programs:
         return "no loyalty program is running yet"
@@ -35,7 +35,9 @@ def limit_text(runtime: Runtime, session: accounts.StaffSession) -> str:
         limit = goodwill.authority(lp.program, session.actor)
         amount = "no limit" if limit is None else f"up to {limit:,} points"
         parts.append(
-            f"{amount} at once ({lp.program.name})" if len(programs) > 1 else f"{amount} at once"
+            f"{amount} per customer a day ({lp.program.name})"
+            if len(programs) > 1
+            else f"{amount} per customer a day"
         )
     return "; ".join(parts)
 
