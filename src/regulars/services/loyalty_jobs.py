@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, update
 
 from regulars.domain.access import Actor
 from regulars.domain.ledger import add_months
@@ -80,7 +80,7 @@ def _expire_program(
             conn.scalars(
                 select(m.id).where(
                     m.program == lp.code,
-                    m.last_activity_at <= inactive_since,
+                    _last_active_between(None, inactive_since),
                     (m.available + m.pending) > 0,
                 )
             )
@@ -97,8 +97,7 @@ def _expire_program(
         member = lot.member
         inactive = (
             program.expiry.mode == "inactivity"
-            and member.last_activity_at is not None
-            and member.last_activity_at <= inactive_since
+            and (member.last_activity_at or member.enrolled_at) <= inactive_since
         )
         if (lot.expires_at is not None and lot.expires_at <= now) or inactive:
             why = (
@@ -141,10 +140,13 @@ def _warn(
         start = add_months(now, -program.expiry.months)
         end = add_months(horizon, -program.expiry.months)
         rows = conn.execute(
-            select(m.customer_id, m.available + m.pending, m.last_activity_at).where(
+            select(
+                m.customer_id,
+                m.available + m.pending,
+                func.coalesce(m.last_activity_at, m.enrolled_at),
+            ).where(
                 m.program == lp.code,
-                m.last_activity_at > start,
-                m.last_activity_at <= end,
+                _last_active_between(start, end),
                 (m.available + m.pending) > 0,
             )
         )
@@ -168,6 +170,18 @@ def _warn(
             }
         )
     return len(found)
+
+
+def _last_active_between(start: datetime | None, end: datetime) -> ColumnElement[bool]:
+    """Members last active in (start, end]; one who never earned or redeemed counts from
+    enrolment. (Written as two ranges, not a coalesce, so the activity index still serves.)"""
+    m = loyalty_members.c
+    active = [m.last_activity_at <= end]
+    never = [m.last_activity_at.is_(None), m.enrolled_at <= end]
+    if start is not None:
+        active.append(m.last_activity_at > start)
+        never.append(m.enrolled_at > start)
+    return or_(and_(*active), and_(*never))
 
 
 def review_tiers(uow: UnitOfWork, actor: Actor, *, now: datetime) -> dict[str, dict[str, int]]:
