@@ -18,6 +18,7 @@ from regulars.services.ingest import ingest_events
 from regulars.services.outbox import deliver_outbox
 from regulars.services.outcomes import record_outcome
 from regulars.services.planning import plan_day
+from regulars.services.playbook_store import demo_text, save_playbooks
 from regulars.services.send_guard import check_send
 from regulars.services.tasks import my_tasks, plan_of_day
 from regulars.store.planner_tables import staff_tasks
@@ -178,6 +179,29 @@ def test_an_unreached_call_is_tried_again_then_becomes_a_card(engine: Engine) ->
     with engine.connect() as conn:
         calls = conn.execute(select(events.c.payload).where(events.c.type == "call")).all()
     assert [p[0]["outcome"] for p in calls] == ["not_reached"] * 3
+
+
+def test_a_dealership_playbook_of_one_call_attempt_sends_a_card_after_the_first_unanswered_call(
+    engine: Engine,
+) -> None:
+    text = demo_text().replace(
+        "      service_due_lead_days: 21\n",
+        "      service_due_lead_days: 21\n      max_call_attempts: 1\n",
+    )
+    assert "max_call_attempts: 1" in text
+    save_playbooks(UnitOfWork(engine), CLI, text, now=SIX)
+    rui = _dealer(engine, capacity=3)
+    _vip(engine, 1, rui)
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    task_id = _tasks(engine)[0].id
+
+    answer = record_outcome(
+        UnitOfWork(engine), CLI, task_id, {"outcome": "not_reached"}, now=SIX + timedelta(hours=4)
+    )
+
+    [card] = [t for t in _tasks(engine) if t.id in answer["new_tasks"]]
+    assert card.kind == "card"
+    assert "(not reached after 1 call)" in card.summary
 
 
 def test_a_follow_up_date_becomes_a_call_on_that_day_and_notes_reach_the_timeline(

@@ -3,7 +3,8 @@
 The outcome closes the task and writes what happened as events (a ``call`` with its
 emotion rating, a ``note`` with what the customer said) so the next person sees it. A call
 that did not reach the customer is tried again the next day, up to the playbook's number
-of attempts, and then becomes a handwritten card; a follow-up date becomes a new call.
+of attempts (``thresholds.max_call_attempts`` of the playbook in force for the task's kind of
+location), and then becomes a handwritten card; a follow-up date becomes a new call.
 """
 
 from __future__ import annotations
@@ -17,16 +18,15 @@ from sqlalchemy import insert, select, update
 from regulars.domain.access import Actor
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, validate
 from regulars.domain.events import Emotion
+from regulars.domain.playbooks import Thresholds
 from regulars.services.access import access_customer, require
 from regulars.services.briefs import task_brief
 from regulars.services.ingest import append_events
+from regulars.services.playbook_store import active_playbooks
 from regulars.store import audit
 from regulars.store.planner_tables import staff_tasks
 from regulars.store.tables import customers, locations
 from regulars.store.uow import UnitOfWork
-
-#: Calls that did not reach the customer are tried this many times in all.
-MAX_CALL_ATTEMPTS = 3
 
 
 class OutcomeIn(BaseModel):
@@ -68,7 +68,10 @@ def record_outcome(
                 ]
             )
         staff_id = actor.id if actor.kind == "staff" else task.assignee_staff_id
-        code = conn.scalar(select(locations.c.code).where(locations.c.id == task.location_id))
+        place = conn.execute(
+            select(locations.c.code, locations.c.kind).where(locations.c.id == task.location_id)
+        ).first()
+        code = place.code if place is not None else None
         envelope: dict[str, Any] = {
             "source": "tasks",
             "occurred_at": now.isoformat(),
@@ -117,7 +120,8 @@ def record_outcome(
         follow: list[int] = []
         reached = report.outcome in ("reached", "done")
         if task.kind == "call" and not reached:
-            follow.append(_retry(conn, task._mapping, now))
+            attempts = _max_call_attempts(conn, place.kind if place is not None else None)
+            follow.append(_retry(conn, task._mapping, now, attempts))
         if report.follow_up_on is not None:
             follow.append(
                 _new_task(
@@ -151,10 +155,17 @@ def record_outcome(
     }
 
 
-def _retry(conn: Any, task: Any, now: datetime) -> int:
+def _max_call_attempts(conn: Any, location_kind: str | None) -> int:
+    """How many calls in all the playbook in force for this kind of location allows."""
+    playbook = active_playbooks(conn).for_location_kind(location_kind)
+    thresholds = playbook.thresholds if playbook is not None else Thresholds()
+    return thresholds.max_call_attempts
+
+
+def _retry(conn: Any, task: Any, now: datetime, max_attempts: int) -> int:
     """Not reached: call again tomorrow, or after the last attempt send a handwritten card."""
     tomorrow = now.date() + timedelta(days=1)
-    if int(task["attempt"]) < MAX_CALL_ATTEMPTS:
+    if int(task["attempt"]) < max_attempts:
         return _new_task(
             conn,
             task,
@@ -176,9 +187,13 @@ def _retry(conn: Any, task: Any, now: datetime) -> int:
         moment=task["moment"],
         due=tomorrow + timedelta(days=1),
         attempt=1,
-        summary=f"{task['summary']} (not reached after {MAX_CALL_ATTEMPTS} calls)"[:500],
+        summary=f"{task['summary']} (not reached after {_calls(int(task['attempt']))})"[:500],
         assignee=owner if owner is not None else task["assignee_staff_id"],
     )
+
+
+def _calls(n: int) -> str:
+    return f"{n} call" if n == 1 else f"{n} calls"
 
 
 def _new_task(
