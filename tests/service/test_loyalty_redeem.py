@@ -200,3 +200,32 @@ def test_points_whose_return_window_just_ended_can_be_spent_before_the_nightly_j
     assert answer["available_points"] == 15
     assert balance(engine, cid) == (15, 0)
     assert ledger_sums_match(engine)
+
+
+def test_points_past_their_expiry_cannot_be_spent_even_before_the_nightly_job(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member_with(engine, now, 30)  # earned 30 Apr 2026, expires 30 Apr 2027
+    april = datetime.fromisoformat("2027-04-01T10:00:00+00:00")
+    ingest(
+        engine,
+        april,
+        factories.purchase(
+            "p2",
+            customer_id=cid,
+            location=LIS,
+            at=april.isoformat(),
+            lines=[{"sku": "cake", "category": "food", "unit_price": 5000}],
+        ),
+    )
+    assert balance(engine, cid) == (30 + 50 + 10, 0)  # + the 2nd-purchase bonus
+    may = datetime.fromisoformat("2027-05-02T10:00:00+00:00")  # the expiry job has not run
+
+    answer = redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=may)
+    with pytest.raises(InvalidInput, match="needs 35 points; 25 are available"):
+        redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=may)
+
+    assert answer["available_points"] == 60 - 35
+    assert balance(engine, cid) == (25, 0)
+    assert [e["available_delta"] for e in entries(engine, "expire")] == [-30]
+    assert ledger_sums_match(engine)

@@ -14,11 +14,13 @@ from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select,
 
 from regulars.domain.access import Actor
 from regulars.domain.ledger import add_months
+from regulars.domain.program import Program
 from regulars.domain.tiers import month_key, review, window_months
 from regulars.services.access import require, require_manager
 from regulars.services.loyalty import OWN_SOURCE, _tier_event, _zone
 from regulars.services.loyalty_book import (
     Book,
+    BookLot,
     LoadedProgram,
     Member,
     current_programs,
@@ -92,26 +94,34 @@ def _expire_program(
         if not lot.matured and lot.matures_at is not None and lot.matures_at <= now:
             matured += lot.remaining
             book.mature(lot, now)
-        if not lot.matured or lot.remaining <= 0:
-            continue
-        member = lot.member
-        inactive = (
-            program.expiry.mode == "inactivity"
-            and (member.last_activity_at or member.enrolled_at) <= inactive_since
-        )
-        if (lot.expires_at is not None and lot.expires_at <= now) or inactive:
-            why = (
-                f"no points earned or spent for {program.expiry.months} months"
-                if inactive
-                else f"earned {lot.at.date().isoformat()}, expired after "
-                f"{program.expiry.months} months"
-            )
-            expired += book.take_from_lot(
-                lot, "expire", lot.remaining, at=now, reason=why, event_id=None
-            )
+        expired += expire_if_due(book, program, lot, now)
     book.flush()
     warned = _warn(conn, lp, now, timeline)
     return {"matured": matured, "expired": expired, "warned": warned}
+
+
+def inactive(program: Program, member: Member, now: datetime) -> bool:
+    """Whether all the member's points are due to expire under ``inactivity`` expiry (one
+    who never earned or redeemed counts from enrolment)."""
+    return program.expiry.mode == "inactivity" and (
+        member.last_activity_at or member.enrolled_at
+    ) <= add_months(now, -program.expiry.months)
+
+
+def expire_if_due(book: Book, program: Program, lot: BookLot, now: datetime) -> int:
+    """Expire what is left of a matured lot past its date (or of an inactive member's);
+    returns the points expired. The job calls it, and redemption before checking a balance."""
+    if not lot.matured or lot.remaining <= 0:
+        return 0
+    idle = inactive(program, lot.member, now)
+    if not idle and (lot.expires_at is None or lot.expires_at > now):
+        return 0
+    why = (
+        f"no points earned or spent for {program.expiry.months} months"
+        if idle
+        else f"earned {lot.at.date().isoformat()}, expired after {program.expiry.months} months"
+    )
+    return book.take_from_lot(lot, "expire", lot.remaining, at=now, reason=why, event_id=None)
 
 
 def _warn(

@@ -4,7 +4,9 @@ The member's balance row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQL
 ``BEGIN IMMEDIATE`` already serialises writers) before the balance is checked, so twenty
 simultaneous redemptions against one balance queue up and the ones that no longer fit are
 refused. Stock is taken with a guarded ``UPDATE … WHERE stock_left > 0``. Points due to
-mature are booked first, so the member can spend everything the status page shows.
+mature are booked first, so the member can spend everything the status page shows, and
+points past their expiry are expired first, so they cannot be spent before the nightly job
+has run.
 Retries are made safe by the API's Idempotency-Key (``web.deps.idempotent``).
 """
 
@@ -20,6 +22,7 @@ from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.domain.rewards import redemption_problem
 from regulars.services.access import access_customer, require
 from regulars.services.loyalty_book import Book, current_programs, load_members
+from regulars.services.loyalty_jobs import expire_if_due
 from regulars.store import audit
 from regulars.store.ids import insert_one
 from regulars.store.loyalty_tables import loyalty_ledger, loyalty_redemptions, loyalty_rewards
@@ -61,6 +64,8 @@ def redeem(
         c = loyalty_ledger.c
         for lot in book.load_lots([member], (c.matured.is_(False)) & (c.matures_at <= now)):
             book.mature(lot, now)
+        for lot in book.available_lots(member):  # past their date: gone, job run or not
+            expire_if_due(book, lp.program, lot, now)
         redeemed_before = int(
             conn.scalar(
                 select(func.count()).where(
