@@ -546,6 +546,38 @@ def test_a_manager_can_send_a_dead_message_again_once_the_cause_is_fixed(
     assert "outbox.requeue" in actions
 
 
+def test_every_failure_and_the_send_after_a_manual_retry_are_on_the_timeline(
+    engine: Engine, now: datetime, shop: int
+) -> None:
+    from regulars.domain.access import CLI
+    from regulars.services.outbox import requeue_message
+
+    ana = member(engine, now)
+    queue(engine, ana, key="birthday:ana:2026", at=now)
+    mail = FakeChannel(
+        "email",
+        script={
+            "ana@example.com": [
+                SendResult.permanent("550 no such mailbox"),
+                SendResult.permanent("550 still no such mailbox"),
+            ]
+        },
+    )
+    deliver(engine, {"email": mail}, now)
+    for hours in (1, 2):  # sent again twice: it fails once more, then the mailbox is fixed
+        later = now + timedelta(hours=hours)
+        requeue_message(UnitOfWork(engine), CLI, "birthday:ana:2026", now=later)
+        deliver(engine, {"email": mail}, later)
+        deliver(engine, {"email": mail}, later)  # a second run finds nothing more to do
+
+    assert len(mail.attempts) == 3
+    assert [(e["status"], e["error"]) for e in timeline(engine, ana)] == [
+        ("failed", "550 no such mailbox"),
+        ("failed", "550 still no such mailbox"),
+        ("sent", ""),
+    ]
+
+
 def test_a_portuguese_speaking_customer_gets_the_portuguese_email(
     engine: Engine, now: datetime, shop: int, smtp: tuple[SmtpSink, int]
 ) -> None:

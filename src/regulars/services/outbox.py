@@ -54,6 +54,7 @@ from regulars.services.access import (
 from regulars.services.ingest import append_events
 from regulars.services.send_guard import check_send
 from regulars.store import audit
+from regulars.store.ids import insert_one
 from regulars.store.outbox_tables import OUTBOX_STATUSES, outbox, outbox_attempts
 from regulars.store.tables import customers, locations
 from regulars.store.uow import UnitOfWork
@@ -583,9 +584,9 @@ def _transient(
             updated_at=at,
         )
     )
-    _log(conn, row["id"], attempt, at, worker_id, "transient", detail)
+    logged = _log(conn, row["id"], attempt, at, worker_id, "transient", detail)
     when = retry_at.isoformat(timespec="seconds")
-    _timeline(conn, row, attempt, at, "failed", subject, f"{detail} (retry at {when})")
+    _timeline(conn, row, attempt, logged, at, "failed", subject, f"{detail} (retry at {when})")
     report.retrying += 1
 
 
@@ -629,7 +630,7 @@ def _finish(
             .where(outbox.c.id == row["id"], outbox.c.status.in_(("sending", "queued")))
             .values(**values)
         )
-    _log(
+    logged = _log(
         conn,
         row["id"],
         attempt,
@@ -638,23 +639,29 @@ def _finish(
         "permanent" if status == "failed" else status,
         detail,
     )
-    _timeline(conn, row, attempt, at, status, subject, "" if status == "sent" else detail)
+    _timeline(conn, row, attempt, logged, at, status, subject, "" if status == "sent" else detail)
 
 
 def _timeline(
     conn: Connection,
     row: dict[str, Any],
     attempt: int,
+    logged: int,
     at: datetime,
     status: str,
     subject: str,
     error: str,
 ) -> None:
-    """A ``message`` event: one per send and per failure, never repeated for an attempt."""
+    """A ``message`` event: one per send and per failure, never repeated for an attempt.
+
+    The id carries the attempt log row's id (``logged``, written in the same transaction):
+    attempt numbers start again at 1 when a person sends a message again
+    (``requeue_message``), and a failure then must not look like an earlier one.
+    """
     event = {
         "type": "message",
         "source": EVENT_SOURCE,
-        "external_id": f"{idempotency_key_for(row['key'])}:{attempt}:{status}",
+        "external_id": f"{idempotency_key_for(row['key'])}:{attempt}:{status}:{logged}",
         "occurred_at": at.isoformat(),
         "customer_id": row["customer_id"],
         "channel": row["channel"],
@@ -674,16 +681,19 @@ def _log(
     worker_id: str,
     outcome: str,
     detail: str,
-) -> None:
-    conn.execute(
-        outbox_attempts.insert().values(
-            outbox_id=outbox_id,
-            attempt=attempt,
-            at=at,
-            worker_id=worker_id[:120],
-            outcome=outcome,
-            detail=detail[:1000],
-        )
+) -> int:
+    """Write one line of the message's attempt log; returns its id."""
+    return insert_one(
+        conn,
+        outbox_attempts,
+        {
+            "outbox_id": outbox_id,
+            "attempt": attempt,
+            "at": at,
+            "worker_id": worker_id[:120],
+            "outcome": outcome,
+            "detail": detail[:1000],
+        },
     )
 
 
