@@ -229,3 +229,18 @@ def test_points_past_their_expiry_cannot_be_spent_even_before_the_nightly_job(
     assert balance(engine, cid) == (25, 0)
     assert [e["available_delta"] for e in entries(engine, "expire")] == [-30]
     assert ledger_sums_match(engine)
+
+
+def test_a_reward_two_programs_offer_is_redeemed_in_the_one_the_customer_belongs_to(
+    engine: Engine, now: datetime
+) -> None:
+    cid = _member_with(engine, now, 100)  # a member of the café program
+    bakery = program_text(
+        "cafe", **{"code: cafe": "code: bakery", "enrolment: auto": "enrolment: opt_in"}
+    )
+    load(engine, now, bakery)  # also offers a free drink; the customer never joined it
+
+    answer = redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)
+
+    assert answer["program"] == "cafe"
+    assert balance(engine, cid) == (100 - 35, 0)

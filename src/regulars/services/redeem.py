@@ -25,7 +25,12 @@ from regulars.services.loyalty_book import Book, current_programs, load_members
 from regulars.services.loyalty_jobs import expire_if_due
 from regulars.store import audit
 from regulars.store.ids import insert_one
-from regulars.store.loyalty_tables import loyalty_ledger, loyalty_redemptions, loyalty_rewards
+from regulars.store.loyalty_tables import (
+    loyalty_ledger,
+    loyalty_members,
+    loyalty_redemptions,
+    loyalty_rewards,
+)
 from regulars.store.uow import UnitOfWork
 
 
@@ -54,6 +59,17 @@ def redeem(
             raise InvalidInput([FieldProblem("program", f"no program {program!r} is loaded")])
         if not candidates:
             raise InvalidInput([FieldProblem("reward", f"no reward {reward_code!r}")])
+        if len(candidates) > 1:  # several programs offer it: one the customer belongs to
+            m = loyalty_members.c
+            joined = set(
+                conn.scalars(
+                    select(m.program).where(
+                        m.customer_id == customer_id,
+                        m.program.in_([c.code for c in candidates]),
+                    )
+                )
+            )
+            candidates.sort(key=lambda c: c.code not in joined)
         lp = candidates[0]
         reward = lp.program.reward(reward_code)
         assert reward is not None  # noqa: S101 - candidates only holds programs that have it
