@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from regulars.domain.access import CLI
-from regulars.domain.errors import InvalidInput
+from regulars.domain.errors import Conflict, InvalidInput
+from regulars.services import customers as customer_service
+from regulars.services.privacy import erase_customer
 from regulars.services.redeem import redeem
 from regulars.store.loyalty_tables import loyalty_ledger, loyalty_redemptions
 from regulars.store.uow import UnitOfWork
@@ -244,3 +246,42 @@ def test_a_reward_two_programs_offer_is_redeemed_in_the_one_the_customer_belongs
 
     assert answer["program"] == "cafe"
     assert balance(engine, cid) == (100 - 35, 0)
+
+
+def test_a_merged_duplicate_or_an_erased_customer_cannot_redeem(
+    engine: Engine, now: datetime
+) -> None:
+    keep = _member_with(engine, now, 100)
+    dup = factories.customer(engine, now, first_name="Ana (dup)")
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "d1",
+            customer_id=dup,
+            location=LIS,
+            lines=[{"sku": "cake", "category": "food", "unit_price": 5000}],
+        ),
+    )
+    customer_service.merge_customers(UnitOfWork(engine), CLI, keep, dup, now=now)
+    erased = factories.customer(engine, now, first_name="Rui")
+    ingest(
+        engine,
+        now,
+        factories.purchase(
+            "e1",
+            customer_id=erased,
+            location=LIS,
+            lines=[{"sku": "cake", "category": "food", "unit_price": 5000}],
+        ),
+    )
+    erase_customer(UnitOfWork(engine), CLI, erased, now=now, confirm=True)
+    before = _count(engine, loyalty_ledger)
+
+    for cid, why in ((dup, "merged into another"), (erased, "erased")):
+        with pytest.raises(Conflict, match=why) as refused:
+            redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)
+        assert refused.value.field == "customer_id"
+
+    assert _count(engine, loyalty_ledger) == before
+    assert _count(engine, loyalty_redemptions) == 0

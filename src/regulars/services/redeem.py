@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from regulars.domain.access import Actor
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.domain.rewards import redemption_problem
-from regulars.services.access import access_customer, require
+from regulars.services.access import access_live_customer, require
 from regulars.services.loyalty_book import Book, current_programs, load_members
 from regulars.services.loyalty_jobs import expire_if_due
 from regulars.store import audit
@@ -48,7 +48,7 @@ def redeem(
     require(actor, "loyalty:write")
     with uow:
         conn = uow.conn
-        access_customer(conn, actor, customer_id)
+        access_live_customer(conn, actor, customer_id)
         programs = current_programs(conn)
         candidates = [
             lp
