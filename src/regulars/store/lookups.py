@@ -109,11 +109,12 @@ def customers_by_card(conn: Connection, cards: Iterable[str]) -> dict[str, Custo
     return found
 
 
+_LOCATIONS = select(locations.c.code, locations.c.id)
+
+
 def location_ids(conn: Connection) -> dict[str, int]:
     """Location code → id; a business has a handful, so this is read whole."""
-    return {
-        str(code): int(lid) for code, lid in conn.execute(select(locations.c.code, locations.c.id))
-    }
+    return {str(code): int(lid) for code, lid in conn.execute(_LOCATIONS)}
 
 
 def staff_ids(conn: Connection, ids: Iterable[int]) -> set[int]:
