@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -13,6 +15,7 @@ from regulars.channels.fake import FakeChannel
 from regulars.domain.access import CLI
 from regulars.domain.errors import Conflict, InvalidInput
 from regulars.services import customers as customer_service
+from regulars.services import outcomes
 from regulars.services.briefs import brief_for_task
 from regulars.services.ingest import ingest_events
 from regulars.services.outbox import deliver_outbox
@@ -202,6 +205,47 @@ def test_a_dealership_playbook_of_one_call_attempt_sends_a_card_after_the_first_
     [card] = [t for t in _tasks(engine) if t.id in answer["new_tasks"]]
     assert card.kind == "card"
     assert "(not reached after 1 call)" in card.summary
+
+
+def test_two_no_answer_taps_at_once_plan_one_retry_and_the_second_is_told_it_is_closed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rui = _dealer(engine, capacity=3)
+    _vip(engine, 1, rui)
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    task_id = _tasks(engine)[0].id
+    brief = outcomes.task_brief
+
+    def slow_brief(*args: Any, **kwargs: Any) -> Any:  # widen the window between the taps
+        time.sleep(0.3)
+        return brief(*args, **kwargs)
+
+    monkeypatch.setattr(outcomes, "task_brief", slow_brief)
+    start = threading.Barrier(2)
+    answers: list[object] = []
+
+    def tap() -> None:
+        start.wait()
+        try:
+            answers.append(
+                record_outcome(
+                    UnitOfWork(engine), CLI, task_id, {"outcome": "not_reached"}, now=SIX
+                )
+            )
+        except Conflict as error:
+            answers.append(error)
+
+    taps = [threading.Thread(target=tap) for _ in range(2)]
+    for thread in taps:
+        thread.start()
+    for thread in taps:
+        thread.join()
+
+    assert sorted(type(a).__name__ for a in answers) == ["Conflict", "dict"]
+    assert [(t.kind, t.attempt, t.status) for t in _tasks(engine)] == [
+        ("call", 1, "done"),
+        ("call", 2, "open"),
+    ]
 
 
 def test_a_follow_up_date_becomes_a_call_on_that_day_and_notes_reach_the_timeline(

@@ -49,7 +49,10 @@ def record_outcome(
     report = validate(OutcomeIn, data)
     with uow:
         conn = uow.conn
-        task = conn.execute(select(staff_tasks).where(staff_tasks.c.id == task_id)).first()
+        # Locked: two taps at once on PostgreSQL queue here, and the second finds it closed.
+        task = conn.execute(
+            select(staff_tasks).where(staff_tasks.c.id == task_id).with_for_update()
+        ).first()
         if task is None:
             raise NotFound("no such task", field="task_id")
         cid = int(task.customer_id)
@@ -112,11 +115,13 @@ def record_outcome(
         if rejected:
             raise InvalidInput(list(rejected[0].errors))
         brief = task_brief(conn, task._mapping, now=now).model_dump(mode="json")
-        conn.execute(
+        closed = conn.execute(
             update(staff_tasks)
-            .where(staff_tasks.c.id == task_id)
+            .where(staff_tasks.c.id == task_id, staff_tasks.c.status == "open")
             .values(status="done", outcome=report.outcome, closed_at=now, brief=brief)
-        )
+        ).rowcount
+        if closed != 1:
+            raise Conflict("this task was closed meanwhile", field="task_id")
         follow: list[int] = []
         reached = report.outcome in ("reached", "done")
         if task.kind == "call" and not reached:
