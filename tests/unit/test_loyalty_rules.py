@@ -127,6 +127,23 @@ def test_grace_keeps_the_tier_once_and_not_again_until_enough_reviews_passed() -
     assert second.change == "down"
 
 
+def test_grace_once_every_four_reviews_comes_back_at_the_fourth_review_not_before() -> None:
+    # The café grants grace within 10 % of Gold, at most once every 4 reviews.
+    gold = 1
+    enough = CAFE.tiers.levels[gold].threshold
+    short = enough * 95 // 100
+
+    def reviews_until_grace_again(qualifying_reviews: int) -> str:
+        outcome = review(CAFE, gold, short, None)
+        assert outcome.change == "grace"
+        for _ in range(qualifying_reviews):
+            outcome = review(CAFE, gold, enough, outcome.reviews_since_grace)
+        return review(CAFE, gold, short, outcome.reviews_since_grace).change
+
+    assert reviews_until_grace_again(2) == "down"  # the 3rd review after the grace
+    assert reviews_until_grace_again(3) == "grace"  # the 4th
+
+
 def test_a_partner_return_weighs_like_the_partner_purchase() -> None:
     rates = Rates.of(DEALER)
     assert return_weight(rates, [("service", 1000)], partner=True) == 1000 * 100

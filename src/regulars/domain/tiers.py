@@ -78,9 +78,8 @@ def review(program: Program, current: int, amount: int, reviews_since_grace: int
         return Review(target, "up", counter, f"qualified for {levels[target].name}")
     if target == current:
         return Review(current, "same", counter, "")
-    grace_ready = reviews_since_grace is None or reviews_since_grace >= (
-        rules.grace_once_per_reviews
-    )
+    # At most once every N reviews: the review N after a grace may grant it again.
+    grace_ready = counter is None or counter >= rules.grace_once_per_reviews
     floor = levels[current].threshold * (100 - rules.grace_percent) // 100
     if rules.grace_percent and grace_ready and amount >= floor:
         short = levels[current].threshold - amount
