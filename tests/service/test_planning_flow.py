@@ -248,6 +248,82 @@ def test_two_no_answer_taps_at_once_plan_one_retry_and_the_second_is_told_it_is_
     ]
 
 
+def _tokyo_call(engine: Engine) -> int:
+    """A birthday call task for a big spender of a Tokyo dealership (UTC+9)."""
+    factories.location(engine, SIX, code="DEAL-TYO", kind="dealership", timezone="Asia/Tokyo")
+    ken = factories.staff(
+        engine,
+        SIX,
+        email="ken@example.com",
+        name="Ken",
+        role="rep",
+        locations=["DEAL-TYO"],
+        daily_call_capacity=3,
+    )
+    cid = factories.customer(
+        engine,
+        SIX,
+        first_name="Aiko",
+        phone="+81312345678",
+        birthday="1970-05-01",
+        home_location="DEAL-TYO",
+        owner_staff_id=ken,
+    )
+    ingest_events(
+        UnitOfWork(engine),
+        [
+            factories.purchase(
+                "car-1", customer_id=cid, at="2025-01-10T10:00:00+00:00", lines=BIG_SPENDER
+            )
+        ],
+        now=SIX,
+    )
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    [task] = [t for t in _tasks(engine) if t.kind == "call"]
+    return int(task.id)
+
+
+def test_an_unanswered_call_is_retried_on_the_customers_tomorrow_not_the_utc_one(
+    engine: Engine,
+) -> None:
+    task_id = _tokyo_call(engine)
+    evening_utc = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)  # already 2 May, 05:00 in Tokyo
+
+    answer = record_outcome(
+        UnitOfWork(engine), CLI, task_id, {"outcome": "not_reached"}, now=evening_utc
+    )
+
+    [retry] = [t for t in _tasks(engine) if t.id in answer["new_tasks"]]
+    assert (retry.kind, retry.due_on) == ("call", date(2026, 5, 3))
+
+
+def test_a_follow_up_date_already_past_where_the_call_was_made_is_refused_by_name(
+    engine: Engine,
+) -> None:
+    task_id = _tokyo_call(engine)
+    evening_utc = datetime(2026, 5, 1, 20, 0, tzinfo=UTC)  # already 2 May, 05:00 in Tokyo
+
+    with pytest.raises(InvalidInput) as refused:
+        record_outcome(
+            UnitOfWork(engine),
+            CLI,
+            task_id,
+            {"outcome": "reached", "follow_up_on": "2026-05-01"},
+            now=evening_utc,
+        )
+
+    assert [p.field for p in refused.value.problems] == ["follow_up_on"]
+    assert [(t.kind, t.status) for t in _tasks(engine)] == [("call", "open")]
+    answer = record_outcome(
+        UnitOfWork(engine),
+        CLI,
+        task_id,
+        {"outcome": "reached", "follow_up_on": "2026-05-02"},  # today in Tokyo is fine
+        now=evening_utc,
+    )
+    assert len(answer["new_tasks"]) == 1
+
+
 def test_a_follow_up_date_becomes_a_call_on_that_day_and_notes_reach_the_timeline(
     engine: Engine,
 ) -> None:

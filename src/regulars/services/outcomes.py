@@ -5,12 +5,15 @@ emotion rating, a ``note`` with what the customer said) so the next person sees 
 that did not reach the customer is tried again the next day, up to the playbook's number
 of attempts (``thresholds.max_call_attempts`` of the playbook in force for the task's kind of
 location), and then becomes a handwritten card; a follow-up date becomes a new call.
+"Tomorrow" is the day after today where the customer lives (their home location's time
+zone); a follow-up date before today at the task's location is refused.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert, select, update
@@ -57,7 +60,7 @@ def record_outcome(
             raise NotFound("no such task", field="task_id")
         cid = int(task.customer_id)
         try:
-            access_customer(conn, actor, cid)
+            home = access_customer(conn, actor, cid)
         except NotFound:
             raise NotFound("no such task", field="task_id") from None
         if task.status != "open":
@@ -72,9 +75,16 @@ def record_outcome(
             )
         staff_id = actor.id if actor.kind == "staff" else task.assignee_staff_id
         place = conn.execute(
-            select(locations.c.code, locations.c.kind).where(locations.c.id == task.location_id)
+            select(locations.c.code, locations.c.kind, locations.c.timezone).where(
+                locations.c.id == task.location_id
+            )
         ).first()
         code = place.code if place is not None else None
+        today = _local_today(place.timezone if place is not None else None, now)
+        if report.follow_up_on is not None and report.follow_up_on < today:
+            raise InvalidInput(
+                [FieldProblem("follow_up_on", f"a date from today ({today}) on, not in the past")]
+            )
         envelope: dict[str, Any] = {
             "source": "tasks",
             "occurred_at": now.isoformat(),
@@ -126,7 +136,11 @@ def record_outcome(
         reached = report.outcome in ("reached", "done")
         if task.kind == "call" and not reached:
             attempts = _max_call_attempts(conn, place.kind if place is not None else None)
-            follow.append(_retry(conn, task._mapping, now, attempts))
+            zone = conn.scalar(select(locations.c.timezone).where(locations.c.id == home))
+            if zone is None and place is not None:  # no home location: the task's
+                zone = place.timezone
+            tomorrow = _local_today(zone, now) + timedelta(days=1)
+            follow.append(_retry(conn, task._mapping, now, attempts, tomorrow))
         if report.follow_up_on is not None:
             follow.append(
                 _new_task(
@@ -167,9 +181,14 @@ def _max_call_attempts(conn: Any, location_kind: str | None) -> int:
     return thresholds.max_call_attempts
 
 
-def _retry(conn: Any, task: Any, now: datetime, max_attempts: int) -> int:
-    """Not reached: call again tomorrow, or after the last attempt send a handwritten card."""
-    tomorrow = now.date() + timedelta(days=1)
+def _local_today(zone: str | None, now: datetime) -> date:
+    """The date it is now at a location (UTC without one)."""
+    return now.astimezone(ZoneInfo(zone) if zone else UTC).date()
+
+
+def _retry(conn: Any, task: Any, now: datetime, max_attempts: int, tomorrow: date) -> int:
+    """Not reached: call again ``tomorrow`` (the customer's), or after the last attempt send
+    a handwritten card."""
     if int(task["attempt"]) < max_attempts:
         return _new_task(
             conn,
