@@ -176,3 +176,52 @@ def test_choosing_the_same_double_points_day_again_is_a_quiet_no_op(
             .where(audit_log.c.action == "loyalty.double_day")
         )
     assert audited == 1
+
+
+def test_points_past_their_expiry_are_not_shown_as_available_before_the_nightly_job(
+    engine: Engine, now: datetime
+) -> None:
+    """A member must never be shown points a redemption would refuse."""
+    factories.location(engine, now)
+    cid = factories.customer(engine, now)
+    load(engine, now, program_text("cafe"))
+    # 10.00 EUR on 1 April 2025: 10 + 25 welcome points, expiring 12 months later
+    old = factories.purchase(
+        "old",
+        customer_id=cid,
+        location="CAFE-LIS",
+        at="2025-04-01T10:00:00+01:00",
+        lines=[{"sku": "x", "category": "drinks", "unit_price": 1000}],
+    )
+    ingest(engine, now, old)
+
+    status = loyalty.member_status(UnitOfWork(engine), CLI, cid, now=now)[0]
+
+    assert status["available_points"] == 0
+    assert status["pending_points"] == 0
+    assert status["expiring"] == []
+
+
+def test_a_member_who_never_bought_is_told_when_idle_points_expire(
+    engine: Engine, now: datetime
+) -> None:
+    """Under inactivity expiry, counting from enrolment when there was no activity."""
+    factories.location(engine, now)
+    load(engine, now, program_text("dealership"))
+    cid = factories.customer(engine, now)
+    joined = now - timedelta(days=30)
+    loyalty.enrol(UnitOfWork(engine), CLI, cid, "dealership", now=joined)
+    loyalty.adjust_points(UnitOfWork(engine), CLI, cid, "dealership", 500, "welcome", now=joined)
+    with engine.begin() as conn:  # a manual adjustment is not activity of the member's
+        conn.execute(loyalty_members.update().values(last_activity_at=None))
+
+    status = loyalty.member_status(UnitOfWork(engine), CLI, cid, now=now)[0]
+    three_years_on = loyalty.member_status(
+        UnitOfWork(engine), CLI, cid, now=now + timedelta(days=3 * 365)
+    )[0]
+
+    assert status["available_points"] == 500
+    (warning,) = status["expiring"]
+    assert warning["points"] == 500
+    assert warning["on"] > now
+    assert three_years_on["available_points"] == 0

@@ -11,19 +11,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, case, delete, func, select, update
+from sqlalchemy import Connection, and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from regulars.domain.access import Actor
 from regulars.domain.earning import earn_purchase, return_weight, reversal
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from regulars.domain.events import Goodwill, Purchase, Return
-from regulars.domain.ledger import LotClock, lot_dates
+from regulars.domain.ledger import LotClock, add_months, lot_dates
 from regulars.domain.program import Program, describe, load_program
 from regulars.domain.tiers import month_key, progress, tier_for, window_end, window_months
 from regulars.services.access import (
@@ -910,18 +910,26 @@ def _status_of(
 ) -> dict[str, Any]:
     c = loyalty_ledger.c
     today = now.astimezone(_zone(program.timezone)).date()
-    # Pending lots whose return window has passed are available already; the nightly job
-    # books them, the member should not have to wait for it.
-    due = int(
-        conn.scalar(
-            select(func.coalesce(func.sum(c.lot_remaining), 0)).where(
-                c.member_id == row["id"], c.matured.is_(False), c.matures_at <= now
-            )
-        )
-        or 0
-    )
-    available = int(row["available"]) + due
-    pending = int(row["pending"]) - due
+    # The nightly jobs book maturity and expiry; the member sees today's truth before they
+    # run: pending lots whose return window has passed are available already, and points
+    # past their expiry date (or all of an idle member's, under inactivity expiry) are gone,
+    # as redemption would find them.
+    ripe = and_(c.matured.is_(False), c.matures_at <= now)
+    past = c.expires_at <= now
+    lapsed, due, due_lapsed = conn.execute(
+        select(
+            func.coalesce(func.sum(case((and_(c.matured.is_(True), past), c.lot_remaining))), 0),
+            func.coalesce(
+                func.sum(case((and_(ripe, or_(c.expires_at.is_(None), ~past)), c.lot_remaining))),
+                0,
+            ),
+            func.coalesce(func.sum(case((and_(ripe, past), c.lot_remaining))), 0),
+        ).where(c.member_id == row["id"], c.lot_remaining > 0)
+    ).one()
+    available = int(row["available"]) - int(lapsed) + int(due)
+    pending = int(row["pending"]) - int(due) - int(due_lapsed)
+    if _idle_until(program, row) <= now:
+        available = 0
     next_release = conn.execute(
         select(c.matures_at, c.lot_remaining)
         .where(
@@ -993,19 +1001,26 @@ def _expiring(
             .limit(5)
         ).all()
         return [{"points": int(p), "on": at} for at, p in rows if p]
-    if program.expiry.mode == "inactivity" and row["last_activity_at"] is not None:
-        from regulars.domain.ledger import add_months
-
+    if program.expiry.mode == "inactivity":
         total = int(row["available"]) + int(row["pending"])
         if total:
             return [
                 {
                     "points": total,
-                    "on": add_months(row["last_activity_at"], program.expiry.months),
+                    "on": _idle_until(program, row),
                     "unless": "you earn or redeem before then",
                 }
             ]
     return []
+
+
+def _idle_until(program: Program, row: dict[str, Any]) -> datetime:
+    """When an inactive member's points expire (never, but for ``inactivity`` expiry); a
+    member who never earned or redeemed counts from enrolment, as the expiry job does."""
+    if program.expiry.mode != "inactivity":
+        return datetime.max.replace(tzinfo=UTC)
+    since: datetime = row["last_activity_at"] or row["enrolled_at"]
+    return add_months(since, program.expiry.months)
 
 
 def census(uow: UnitOfWork, actor: Actor, *, now: datetime) -> list[dict[str, Any]]:
