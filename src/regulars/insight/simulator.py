@@ -234,6 +234,11 @@ class _Replay:
         if facts is None:
             facts = self._day_facts(day)
         month, expires, first, last, label = facts
+        if location is not None and self.zones.get(location, self.zone) is not self.zone:
+            # Tier months are the program's own, as the live engine counts them.
+            home_day = self.local_day(None, ts)
+            home = self._days.get(home_day) or self._day_facts(home_day)
+            month, first, last = home[0], home[2], home[3]
         excluded = self.rates.excluded
         if ts < self.start_ts:
             if self.by_points:  # what the purchase earned, counted apart from the period's
