@@ -340,5 +340,8 @@ def describe(program: Program) -> list[str]:
             f"{reward.value / 100:.2f} {program.currency}{only}."
         )
     for role, limit in program.goodwill.limits.items():
-        lines.append(f"{role.value.capitalize()} may grant up to {limit} goodwill points at once.")
+        lines.append(
+            f"{role.value.capitalize()} may grant up to {limit} goodwill points "
+            "per customer a day; more goes to a manager."
+        )
     return lines
