@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from regulars.store.checkpoints import SAFETY_NET_PAGES, checkpoint_in_background
+
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout.
@@ -29,6 +31,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+        if not in_memory:
+            checkpoint_in_background(engine)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -43,6 +47,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.execute("PRAGMA cache_size=-65536")
+    # Checkpoints run in the background (store.checkpoints); SQLite's own is a safety net.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
     cursor.close()
 
 
