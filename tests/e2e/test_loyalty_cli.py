@@ -150,3 +150,39 @@ def test_the_nightly_jobs_report_what_they_did(shop: Path) -> None:
     assert code == 0, output
     (cafe,) = json.loads(output)
     assert cafe["enrolled"] == 9  # guests 10 to 12 never came
+
+
+def test_a_pile_of_sign_up_forms_is_enrolled_at_once_and_a_bad_line_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REGULARS_DATABASE_URL", f"sqlite:///{tmp_path / 'shop.db'}")
+    get_settings.cache_clear()
+    assert run("init")[0] == 0
+    engine = make_engine(get_settings().database_url)
+    factories.location(engine, NOW, "VW-NAPLES", timezone="America/New_York")
+    assert run("program", "load", str(PROGRAMS / "dealership.yaml"))[0] == 0
+    people = [factories.customer(engine, NOW, first_name=f"Driver {n}") for n in range(3)]
+    engine.dispose()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        f"customer_id,signed_up_at\n{people[0]},2026-04-02T10:00:00-04:00\n"
+        f"x7,\n{people[1]},2026-04-02 10:00\n"
+    )
+    good = tmp_path / "forms.csv"
+    good.write_text(
+        f"customer_id,signed_up_at\n{people[0]},2026-04-02T10:00:00-04:00\n{people[1]},\n"
+        f"{people[2]},2026-04-03T11:30:00-04:00\n"
+    )
+
+    code, out = run("loyalty", "enrol-forms", "dealership", str(bad))
+    assert code == 2
+    assert "line 3, customer_id" in out
+    assert "line 4, signed_up_at: give the offset" in out
+    assert "nothing was enrolled" in out
+
+    code, out = run("loyalty", "enrol-forms", "dealership", str(good), "--now", NOW.isoformat())
+    assert code == 0, out
+    assert "3 enrolled, 0 already members." in out
+    code, out = run("loyalty", "enrol-forms", "dealership", str(good))
+    assert "0 enrolled, 3 already members." in out
+    get_settings.cache_clear()

@@ -5,8 +5,10 @@ Thin: each command parses, calls the same service the API calls, and prints.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -334,6 +336,54 @@ def enrol_cmd(customer_id: int, program: str, now: NowOption = None) -> None:
     except RegularsError as error:
         _explain(error)
     console.print("Enrolled." if fresh else "Already a member.")
+
+
+@loyalty_app.command("enrol-forms")
+def enrol_forms_cmd(
+    program: str,
+    file: Annotated[Path, typer.Argument(help="CSV: customer_id[,signed_up_at]")],
+    now: NowOption = None,
+) -> None:
+    """Opt in a pile of sign-up forms at once (CSV with customer_id and, optionally,
+    signed_up_at as an ISO time with its offset); a bad line stops the whole file."""
+    rt = runtime(now)
+    sign_ups = _sign_ups(_read(file), default=rt.now())
+    try:
+        fresh = loyalty.enrol_many(rt.uow(), CLI, program, sign_ups, now=rt.now())
+    except RegularsError as error:
+        _explain(error, str(file))
+    already = len({cid for cid, _ in sign_ups}) - fresh
+    console.print(f"{fresh:,} enrolled, {already:,} already members.")
+
+
+def _sign_ups(text: str, *, default: datetime) -> list[tuple[int, datetime]]:
+    """The forms of a CSV, or every bad line named (line, column, reason) and nothing done."""
+    rows = csv.DictReader(io.StringIO(text))
+    if rows.fieldnames is None or "customer_id" not in rows.fieldnames:
+        raise fail("the file needs a header line with a customer_id column (and signed_up_at)")
+    out: list[tuple[int, datetime]] = []
+    problems: list[str] = []
+    for row in rows:
+        line = rows.line_num
+        raw_id = (row.get("customer_id") or "").strip()
+        raw_at = (row.get("signed_up_at") or "").strip()
+        if not raw_id.isdigit() or int(raw_id) <= 0:
+            problems.append(f"line {line}, customer_id: not a customer id: {raw_id!r}")
+            continue
+        signed = default
+        if raw_at:
+            try:
+                signed = datetime.fromisoformat(raw_at)
+            except ValueError:
+                problems.append(f"line {line}, signed_up_at: not a time: {raw_at!r}")
+                continue
+            if signed.tzinfo is None:
+                problems.append(f"line {line}, signed_up_at: give the offset, e.g. +01:00")
+                continue
+        out.append((int(raw_id), signed))
+    if problems:
+        raise fail("nothing was enrolled:\n" + "\n".join(problems))
+    return out
 
 
 @goodwill_app.command("grant")
