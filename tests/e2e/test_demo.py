@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, inspect, select
 from typer.testing import CliRunner
 
 from regulars.cli import app
@@ -291,3 +291,17 @@ def test_fresh_with_yes_rebuilds_a_postgresql_database(
     assert first[0] == 0, first[1]
     assert again[0] == 0, again[1]
     assert count == 35
+
+
+def test_a_fresh_demo_ends_with_every_index_the_schema_declares(engine: Engine) -> None:
+    """Its search and timeline indexes are built once after the rows, and all come back."""
+    declared = {str(index.name) for table in metadata.sorted_tables for index in table.indexes}
+
+    build_demo(engine, customers_wanted=60, seed=2, now=NOW)
+
+    present = {
+        index["name"]
+        for table in metadata.sorted_tables
+        for index in inspect(engine).get_indexes(table.name)
+    }
+    assert declared <= present
