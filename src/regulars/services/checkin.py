@@ -108,43 +108,44 @@ def check_in(
 
 
 # The counter's statements are built once: building them per scan cost more than running them.
-_c = customers.c
 _PLACE = select(locations.c.id, locations.c.timezone).where(locations.c.code == bindparam("code"))
 _VISIT_BY_KEY = select(events.c.id).where(
     events.c.source == "checkin", events.c.external_id == bindparam("external_id")
 )
-_PERSON = select(_c.first_name, _c.last_name, _c.birthday, _c.household_id, _c.status).where(
-    _c.id == bindparam("customer_id")
-)
+_PERSON = select(
+    customers.c.first_name,
+    customers.c.last_name,
+    customers.c.birthday,
+    customers.c.household_id,
+    customers.c.status,
+).where(customers.c.id == bindparam("customer_id"))
 _HOUSEHOLD = select(
     household_members.c.name, household_members.c.relation, household_members.c.customer_id
 ).where(
     household_members.c.household_id == bindparam("household_id"),
     household_members.c.birthday_key.in_(bindparam("keys", expanding=True)),
 )
-_t = staff_tasks.c
-_PROMPTS = select(_t.id, _t.moment, _t.summary).where(
-    _t.customer_id == bindparam("customer_id"),
-    _t.kind == "in_person",
-    _t.status == "open",
-    _t.due_on <= bindparam("today"),
-    _t.valid_until >= bindparam("today"),
+_PROMPTS = select(staff_tasks.c.id, staff_tasks.c.moment, staff_tasks.c.summary).where(
+    staff_tasks.c.customer_id == bindparam("customer_id"),
+    staff_tasks.c.kind == "in_person",
+    staff_tasks.c.status == "open",
+    staff_tasks.c.due_on <= bindparam("today"),
+    staff_tasks.c.valid_until >= bindparam("today"),
 )
 _USUAL = (
     select(preferences.c.label, preferences.c.value)
     .where(preferences.c.customer_id == bindparam("customer_id"))
     .order_by(preferences.c.label)
 )
-_e = events.c
 _TIMELINE_BITS = (
-    select(_e.type, _e.occurred_at, _e.payload)
+    select(events.c.type, events.c.occurred_at, events.c.payload)
     .where(
-        _e.customer_id == bindparam("customer_id"),
-        _e.occurred_at >= bindparam("since"),
-        _e.occurred_at <= bindparam("until"),
-        _e.type.in_(["note", "tier", "greeted"]),
+        events.c.customer_id == bindparam("customer_id"),
+        events.c.occurred_at >= bindparam("since"),
+        events.c.occurred_at <= bindparam("until"),
+        events.c.type.in_(["note", "tier", "greeted"]),
     )
-    .order_by(_e.occurred_at.desc())
+    .order_by(events.c.occurred_at.desc())
 )
 
 
