@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, Index
+from sqlalchemy import Connection, Engine, Index
 
 from regulars.store.schema import metadata
 
@@ -49,14 +49,28 @@ def indexes_built_after(engine: Engine) -> Iterator[list[Index]]:
     """
     deferred = deferrable_indexes()
     with engine.begin() as conn:
+        _fresh_schema(conn)
         for index in deferred:
             index.drop(conn)
     try:
         yield deferred
     finally:
         with engine.begin() as conn:
+            _fresh_schema(conn)
             for index in deferred:
                 index.create(conn)
+
+
+def _fresh_schema(conn: Connection) -> None:
+    """Make this connection see the schema as it is now.
+
+    SQLite checks whether an index name is taken against the connection's cached schema,
+    before it notices that another connection has changed it: a pooled connection last used
+    before the indexes were dropped refused to create them again ("already exists"). Reading
+    the schema table in the transaction reloads a stale cache.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
 
 
 __all__ = ["READ_WHILE_WRITING", "deferrable_indexes", "indexes_built_after"]
