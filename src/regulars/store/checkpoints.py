@@ -68,18 +68,20 @@ def _run() -> None:
                 checkpoint(engine)
             except Exception:  # a database gone or busy: the next round tries again
                 _note_failure(engine)
+            else:
+                _failures.pop(engine, None)
         del engines
 
 
-_failures: dict[int, int] = {}
+#: Failures in a row per engine; an engine whose database keeps failing (its file was
+#: removed) is dropped after three, while one busy moment now and then is forgiven.
+_failures: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 
 
 def _note_failure(engine: Engine) -> None:
-    """An engine whose database keeps failing (its file was removed) is dropped."""
-    key = id(engine)
-    _failures[key] = _failures.get(key, 0) + 1
-    if _failures[key] >= 3:
-        _failures.pop(key, None)
+    _failures[engine] = _failures.get(engine, 0) + 1
+    if _failures[engine] >= 3:
+        _failures.pop(engine, None)
         _forget(engine)
 
 
