@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, select
 
 from regulars.store.tables import customer_refs, customers, events, locations, staff
 
@@ -150,20 +150,27 @@ def existing_event_keys(conn: Connection, keys: Sequence[tuple[str, str]]) -> se
 def events_by_key(
     conn: Connection, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[int, int | None, str, dict[str, object]]]:
-    """(source, external_id) → (event id, customer id, type, payload) for referenced events."""
+    """(source, external_id) → (event id, customer id, type, payload) for referenced events.
+
+    Asked one source at a time (``source = ? AND external_id IN (…)``): SQLite cannot use
+    the unique key for a row-value ``(source, external_id) IN (…)`` and would scan every
+    event on the timeline for each batch that holds a return.
+    """
     found: dict[tuple[str, str], tuple[int, int | None, str, dict[str, object]]] = {}
-    unique = sorted(set(keys))
-    for part in chunked(unique, 200):
-        rows = conn.execute(
-            select(
-                events.c.source,
-                events.c.external_id,
-                events.c.id,
-                events.c.customer_id,
-                events.c.type,
-                events.c.payload,
-            ).where(tuple_(events.c.source, events.c.external_id).in_(part))
-        )
-        for source, external_id, eid, cid, kind, payload in rows:
-            found[(source, external_id)] = (eid, cid, kind, payload)
+    by_source: dict[str, set[str]] = {}
+    for source, external_id in keys:
+        by_source.setdefault(source, set()).add(external_id)
+    for source, ids in sorted(by_source.items()):
+        for part in chunked(sorted(ids)):
+            rows = conn.execute(
+                select(
+                    events.c.external_id,
+                    events.c.id,
+                    events.c.customer_id,
+                    events.c.type,
+                    events.c.payload,
+                ).where(events.c.source == source, events.c.external_id.in_(part))
+            )
+            for external_id, eid, cid, kind, payload in rows:
+                found[(source, external_id)] = (eid, cid, kind, payload)
     return found
