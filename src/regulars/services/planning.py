@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -48,6 +48,7 @@ from regulars.store.moment_queries import (
     find_thresholded,
     gather_facts,
     location_zones,
+    unplaced_home,
 )
 from regulars.store.outbox_tables import outbox
 from regulars.store.planner_tables import plan_decisions, staff_tasks
@@ -194,12 +195,6 @@ def _scopes(
         zone = zones[home][0] if home is not None else "UTC"
         out.append((default, Scope((), include_unplaced=True, zone=zone)))
     return out
-
-
-def unplaced_home(zones: Mapping[int, object]) -> int | None:
-    """The location whose daily plan also covers customers with no home location, on its
-    own calendar: the first one (the lowest id), so the scheduler plans them once a day."""
-    return min(zones, default=None)
 
 
 def _expire_prompts(conn: Connection, day: date, now: datetime, planned: Scope) -> int:

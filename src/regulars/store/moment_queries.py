@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -557,12 +557,21 @@ def location_zones(conn: Connection) -> dict[int, tuple[str, str, str]]:
     return {int(lid): (str(tz), str(kind), str(code)) for lid, tz, kind, code in rows}
 
 
+def unplaced_home(zones: Mapping[int, object]) -> int | None:
+    """The location whose daily plan also covers customers with no home location, on its
+    own calendar: the first one (the lowest id), so the scheduler plans them once a day.
+    Their quiet hours are kept on the same clock."""
+    return min(zones, default=None)
+
+
 def gather_facts(
     conn: Connection, customer_ids: Iterable[int], *, now: datetime, unhappy_days: int
 ) -> dict[int, Facts]:
     """Profile, consents, recent visits, complaints, unhappiness and tier for these customers."""
     ids = sorted(set(customer_ids))
     zones = location_zones(conn)
+    home = unplaced_home(zones)
+    unplaced_zone = zones[home][0] if home is not None else "UTC"
     facts: dict[int, Facts] = {}
     c = customers.c
     for part in chunked(ids, 2000):
@@ -594,7 +603,7 @@ def gather_facts(
                 quiet_start=q_start,
                 quiet_end=q_end,
                 location_id=lid,
-                zone=zones[lid][0] if lid in zones else "UTC",
+                zone=zones[lid][0] if lid in zones else unplaced_zone,
                 owner_id=owner,
                 lifetime_spend=spent or 0,
             )
