@@ -140,3 +140,51 @@ def test_customers_without_a_home_location_are_planned_once_a_day_with_the_first
             )
         )
     assert sorted(birthdays) == sorted([placed, unplaced])
+
+
+def test_a_day_the_scheduler_missed_entirely_is_planned_late_oldest_first(
+    engine: Engine, now: datetime
+) -> None:
+    lisbon = factories.location(engine, now, code="CAFE-LIS")
+    run_due_plans(lambda: UnitOfWork(engine), now=MORNING, worker_id="a")  # 1 May planned
+    three_days_later = MORNING + timedelta(days=3)  # the server was down on 2 and 3 May
+
+    with engine.connect() as conn:
+        due = due_plans(conn, three_days_later)
+    runs = run_due_plans(lambda: UnitOfWork(engine), now=three_days_later, worker_id="a")
+
+    assert due == [
+        DuePlan(lisbon, "CAFE-LIS", date(2026, 5, 2), late=True),
+        DuePlan(lisbon, "CAFE-LIS", date(2026, 5, 3), late=True),
+        DuePlan(lisbon, "CAFE-LIS", date(2026, 5, 4)),
+    ]
+    assert [(r.day, r.ok) for r in runs] == [
+        (date(2026, 5, 2), True),
+        (date(2026, 5, 3), True),
+        (date(2026, 5, 4), True),
+    ]
+    assert runs[0].detail.startswith("planned late")
+    with engine.connect() as conn:
+        assert due_plans(conn, three_days_later) == []
+
+
+def test_catching_up_goes_back_two_days_at_most_and_not_before_the_first_plan(
+    engine: Engine, now: datetime
+) -> None:
+    lisbon = factories.location(engine, now, code="CAFE-LIS")
+    a_week_later = MORNING + timedelta(days=7)
+    with engine.connect() as conn:
+        # Never planned before: a new installation starts today, it has nothing to catch up.
+        assert due_plans(conn, a_week_later) == [DuePlan(lisbon, "CAFE-LIS", date(2026, 5, 8))]
+    run_due_plans(lambda: UnitOfWork(engine), now=MORNING, worker_id="a")
+    with engine.connect() as conn:
+        assert [p.day for p in due_plans(conn, a_week_later)] == [
+            date(2026, 5, 6),
+            date(2026, 5, 7),
+            date(2026, 5, 8),
+        ]
+        before_the_hour = a_week_later - timedelta(hours=1)  # 05:30 in Lisbon on 8 May
+        assert [p.day for p in due_plans(conn, before_the_hour)] == [
+            date(2026, 5, 6),
+            date(2026, 5, 7),
+        ]

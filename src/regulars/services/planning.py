@@ -722,4 +722,4 @@ def _staff_names(conn: Connection) -> dict[int, str]:
     return {int(i): str(n) for i, n in conn.execute(select(staff.c.id, staff.c.name))}
 
 
-__all__ = ["PlanLine", "PlanReport", "plan_day", "unplaced_home"]
+__all__ = ["PlanLine", "PlanReport", "plan_day"]

@@ -8,7 +8,8 @@ started and never finished (its process died) is taken over after ``stale_after`
 is itself idempotent per decision key, so running it again is safe.
 
 Customers without a home location are planned once a day with the first location (the
-lowest id, ``planning.unplaced_home``): at its plan hour, on its local date, in the same run.
+lowest id, ``moment_queries.unplaced_home``): at its plan hour, on its local date, in the same
+run. A day missed entirely is planned late, up to ``CATCH_UP_DAYS`` back (``due_plans``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.channels.base import Channel
 from regulars.services.outbox import DeliveryPolicy, DeliveryReport, deliver_outbox
-from regulars.services.planning import PlanReport, plan_day, unplaced_home
-from regulars.store.moment_queries import location_zones
+from regulars.services.planning import PlanReport, plan_day
+from regulars.store.moment_queries import location_zones, unplaced_home
 from regulars.store.outbox_tables import scheduler_runs
 from regulars.store.tables import locations
 from regulars.store.uow import UnitOfWork
@@ -38,11 +39,12 @@ PLAN_JOB = "plan"
 
 @dataclass(frozen=True)
 class DuePlan:
-    """A location whose local plan hour has passed today, with no finished run yet."""
+    """A location day to plan: today once its plan hour has passed, or a missed day (late)."""
 
     location_id: int
     code: str
     day: date
+    late: bool = False
 
 
 @dataclass
@@ -59,26 +61,63 @@ class TickReport:
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
-def due_plans(conn: Connection, now: datetime) -> list[DuePlan]:
-    """Locations whose plan hour has struck on their local date and whose day is not planned."""
+#: How many missed days back the scheduler still plans, late, when it comes back.
+CATCH_UP_DAYS = 2
+
+
+def due_plans(
+    conn: Connection, now: datetime, *, catch_up_days: int = CATCH_UP_DAYS
+) -> list[DuePlan]:
+    """Location days whose plan hour has struck and that are not planned yet, oldest first.
+
+    Today counts once ``plan_hour`` has struck on the location's local clock. A day the
+    scheduler missed entirely (every server down through it) is planned late, up to
+    ``catch_up_days`` back, so that its birthdays and the follow-ups of the day before it
+    are not silently lost; the send guards still judge each message when it goes. Only
+    days after the location's last planned one are caught up: a new installation or a
+    new location starts today.
+    """
+    r = scheduler_runs.c
     loc = locations.c
-    done = {
-        (location_id, day)
-        for location_id, day in conn.execute(
-            select(scheduler_runs.c.location_id, scheduler_runs.c.day).where(
-                scheduler_runs.c.job == PLAN_JOB,
-                scheduler_runs.c.finished_at.is_not(None),
-            )
+    locals_ = [
+        (location_id, str(code), now.astimezone(ZoneInfo(zone)), int(plan_hour))
+        for location_id, code, zone, plan_hour in conn.execute(
+            select(loc.id, loc.code, loc.timezone, loc.plan_hour).order_by(loc.id)
+        )
+    ]
+    if not locals_:
+        return []
+    earliest = min(local.date() for _, _, local, _ in locals_) - timedelta(days=catch_up_days)
+    last_planned: dict[int, date] = {}
+    done: set[tuple[int, date]] = set()
+    for location_id, day in conn.execute(
+        select(r.location_id, r.day)
+        .where(r.job == PLAN_JOB, r.finished_at.is_not(None))
+        .where(r.day >= earliest - timedelta(days=1))
+    ):
+        done.add((location_id, day))
+        last_planned[location_id] = max(day, last_planned.get(location_id, day))
+    ever = {
+        location_id
+        for (location_id,) in conn.execute(
+            select(r.location_id).where(r.job == PLAN_JOB, r.finished_at.is_not(None)).distinct()
         )
     }
     due: list[DuePlan] = []
-    for location_id, code, zone, plan_hour in conn.execute(
-        select(loc.id, loc.code, loc.timezone, loc.plan_hour).order_by(loc.id)
-    ):
-        local = now.astimezone(ZoneInfo(zone))
-        if local.hour >= plan_hour and (location_id, local.date()) not in done:
-            due.append(DuePlan(location_id, code, local.date()))
-    return due
+    for location_id, code, local, plan_hour in locals_:
+        today = local.date()
+        days = [today] if local.hour >= plan_hour else []
+        if location_id in ever:
+            since = last_planned.get(location_id, today - timedelta(days=catch_up_days + 1))
+            first_missed = max(since + timedelta(days=1), today - timedelta(days=catch_up_days))
+            days = [first_missed + timedelta(days=n) for n in range((today - first_missed).days)]
+            days += [today] if local.hour >= plan_hour else []
+        due += [
+            DuePlan(location_id, code, day, late=day < today)
+            for day in days
+            if (location_id, day) not in done
+        ]
+    return sorted(due, key=lambda plan: (plan.day, plan.location_id))
 
 
 def claim_plan(
@@ -151,6 +190,9 @@ def run_due_plans(
                 leap_rule=leap_rule,
             )
             detail = _summary(report)
+            if plan.late:
+                log.warning("planned %s for %s late: that day was missed", plan.code, plan.day)
+                detail = f"planned late (the day was missed): {detail}"
             ok = True
         except Exception as error:  # one location's failure must not stop the others or the outbox
             log.exception("planning %s for %s failed", plan.code, plan.day)
