@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from regulars.domain.access import Actor
@@ -578,8 +578,9 @@ def _merge_households(
     case), who stays once: the kept row gains the birthday or customer link it lacked, and
     assets tied to the other row follow it. Customers sharing the duplicate's household (a
     spouse with a profile of her own) move too, a member row naming the duplicate names the
-    kept customer, and the emptied household is deleted. With only one household between
-    them, nothing moves here: the kept customer takes the duplicate's as a missing field.
+    kept customer (once per household, see ``_one_row_per_person``), and the emptied
+    household is deleted. With only one household between them, nothing moves here: the
+    kept customer takes the duplicate's as a missing field.
     Moving a housemate changes their profile too, so the actor must be able to see every
     one of them (a Lisbon manager cannot rearrange a London customer's household), and the
     audit entry names them.
@@ -606,6 +607,7 @@ def _merge_households(
         update(household_members).where(m.customer_id == dup["id"]).values(customer_id=keep["id"])
     )
     if into is None or gone is None or into == gone:
+        _one_row_per_person(conn, keep["id"])
         return {}
     present = {
         (_person(r.name), r.relation): r
@@ -618,15 +620,7 @@ def _merge_households(
             conn.execute(update(household_members).where(m.id == row.id).values(household_id=into))
             moved.append(int(row.id))
             continue
-        gaps = {
-            k: row._mapping[k]
-            for k in ("birthday", "birthday_key", "customer_id")
-            if same._mapping[k] is None and row._mapping[k] is not None
-        }
-        if gaps:
-            conn.execute(update(household_members).where(m.id == same.id).values(**gaps))
-        conn.execute(update(assets).where(assets.c.member_id == row.id).values(member_id=same.id))
-        conn.execute(delete(household_members).where(m.id == row.id))
+        _fold_member(conn, same, row)
     conn.execute(
         update(customers)
         .where(customers.c.household_id == gone)
@@ -640,12 +634,49 @@ def _merge_households(
     if not names.get(into) and names.get(gone):
         conn.execute(update(households).where(households.c.id == into).values(name=names[gone]))
     conn.execute(delete(households).where(households.c.id == gone))
+    _one_row_per_person(conn, keep["id"])
     return {
         "household_id": into,
         "household_merged": gone,
         "household_members_moved": moved,
         "customers_moved": housemates,
     }
+
+
+def _fold_member(conn: Connection, kept: Row[Any], other: Row[Any]) -> None:
+    """Two member rows for one person become ``kept``: it gains the birthday or customer
+    link it lacked, assets tied to ``other`` follow it, and ``other`` is deleted."""
+    m = household_members.c
+    gaps = {
+        k: other._mapping[k]
+        for k in ("birthday", "birthday_key", "customer_id")
+        if kept._mapping[k] is None and other._mapping[k] is not None
+    }
+    if gaps:
+        conn.execute(update(household_members).where(m.id == kept.id).values(**gaps))
+    conn.execute(update(assets).where(assets.c.member_id == other.id).values(member_id=kept.id))
+    conn.execute(delete(household_members).where(m.id == other.id))
+
+
+def _one_row_per_person(conn: Connection, customer_id: int) -> None:
+    """Keep one member row per household naming the customer.
+
+    After a merge both profiles' rows name the kept customer; where one household listed
+    both (the same man as "Dan" and as "Daniel"), the earlier row stays, completed from the
+    other, so briefs and birthdays do not count him twice.
+    """
+    m = household_members.c
+    first: dict[int, Row[Any]] = {}
+    rows = conn.execute(
+        select(household_members).where(m.customer_id == customer_id).order_by(m.id)
+    ).all()
+    for row in rows:
+        kept = first.setdefault(row.household_id, row)
+        if kept is not row:
+            _fold_member(conn, kept, row)
+            first[row.household_id] = conn.execute(
+                select(household_members).where(m.id == kept.id)
+            ).one()
 
 
 def _person(name: str) -> str:
