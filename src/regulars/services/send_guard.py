@@ -24,6 +24,9 @@ from regulars.store.tables import events
 #: How long after a detractor answer or an unhappy call asks and promotions stay off.
 UNHAPPY_DAYS = 30
 
+#: Moments whose message says "we have not seen you": any visit since makes them untrue.
+WIN_BACK_MOMENTS = frozenset({"lapsing"})
+
 
 @dataclass(frozen=True)
 class SendVerdict:
@@ -86,6 +89,9 @@ def check_send(
         if facts.status in ("merged", "erased"):
             return SendVerdict("suppress", f"the profile is {facts.status}")
         return SendVerdict("send")
+    came_back = _came_back(facts, moment, now)
+    if came_back is not None:
+        return SendVerdict("suppress", came_back)
     situation = situation_of(facts, now, touched=_sent_lately(conn, customer_id, moment, now))
     verdict = guards.check(
         Proposal(moment, channel, purpose), situation, now, unhappy_days=UNHAPPY_DAYS
@@ -95,6 +101,23 @@ def check_send(
     if verdict.action == "defer":
         return SendVerdict("defer", verdict.reason, verdict.until)
     return SendVerdict("suppress", verdict.reason)
+
+
+def _came_back(facts: Facts, moment: str, now: datetime) -> str | None:
+    """Why a "we miss you" must not go: the customer was in since the plan found them lapsing.
+
+    The planner calls a regular lapsing after weeks of silence, at 06:00; a check-in at 09:00
+    (or late last night, uploaded by the till this morning) makes the 10:00 e-mail a lie. The
+    visit guard only looks at greetings on the local day, so this one looks at every visit the
+    facts hold (the last two days), whatever the local date.
+    """
+    if moment not in WIN_BACK_MOMENTS:
+        return None
+    visits = [at for at in facts.visits if at <= now]
+    if not visits:
+        return None
+    local = max(visits).astimezone(ZoneInfo(facts.zone))
+    return f'came back on {local:%Y-%m-%d} at {local:%H:%M} → no "we miss you"'
 
 
 def _purpose_of(moment: str) -> Purpose:

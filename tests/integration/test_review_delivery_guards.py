@@ -1,0 +1,111 @@
+"""Send-time guards the review found missing: a "we miss you" after the customer came back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, select
+
+from regulars.channels.base import Channel
+from regulars.channels.smtp import SmtpChannel, SmtpSettings
+from regulars.services.ingest import ingest_events
+from regulars.services.outbox import DeliveryPolicy, deliver_outbox, enqueue_message
+from regulars.store.outbox_tables import outbox
+from regulars.store.uow import UnitOfWork
+from tests import factories
+from tests.delivery_servers import SmtpSink, smtp_server
+
+POLICY = DeliveryPolicy(base_url="https://shop.example", secret_key="test-secret")
+CONSENTS = [{"channel": "email", "granted": True, "at": "2026-01-01T10:00:00+00:00"}]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[SmtpSink, int]]:
+    with smtp_server() as server:
+        yield server
+
+
+def _lapsing_regular(engine: Engine, now: datetime) -> int:
+    factories.location(engine, now, name="Café Lisboa")
+    ana = factories.customer(
+        engine, now, email="ana@example.com", home_location="CAFE-LIS", consents=CONSENTS
+    )
+    with UnitOfWork(engine) as uow:
+        enqueue_message(
+            uow.conn,
+            key=f"lapsing:{ana}:2026-05-01",
+            customer_id=ana,
+            channel="email",
+            moment="lapsing",
+            template="lapsing_we_miss_you",
+            context={},
+            send_after=now,
+            decision_id=None,
+        )
+        uow.commit()
+    return ana
+
+
+def _visit(engine: Engine, customer_id: int, at: datetime) -> None:
+    visit = {
+        "type": "visit",
+        "source": "till",
+        "external_id": f"checkin-{at.isoformat()}",
+        "occurred_at": at.isoformat(),
+        "customer_id": customer_id,
+        "location": "CAFE-LIS",
+    }
+    assert ingest_events(UnitOfWork(engine), [visit], now=at).created == 1
+
+
+def _send(engine: Engine, port: int, at: datetime) -> None:
+    channels: dict[str, Channel] = {"email": SmtpChannel(SmtpSettings(port=port, timeout_s=3))}
+    deliver_outbox(UnitOfWork(engine), channels, now=at, worker_id="w1", policy=POLICY)
+
+
+def _status(engine: Engine) -> tuple[str, str]:
+    with engine.connect() as conn:
+        found = conn.execute(select(outbox.c.status, outbox.c.reason)).one()
+    return str(found.status), str(found.reason or "")
+
+
+def test_a_regular_who_checked_in_an_hour_ago_gets_no_we_miss_you_email(
+    engine: Engine, now: datetime, smtp: tuple[SmtpSink, int]
+) -> None:
+    sink, port = smtp
+    ana = _lapsing_regular(engine, now)
+    _visit(engine, ana, now - timedelta(hours=1))
+
+    _send(engine, port, now)
+
+    assert sink.received == []
+    status, reason = _status(engine)
+    assert status == "suppressed" and "came back" in reason
+
+
+def test_a_visit_late_last_night_also_stops_the_we_miss_you_sent_this_morning(
+    engine: Engine, now: datetime, smtp: tuple[SmtpSink, int]
+) -> None:
+    sink, port = smtp
+    ana = _lapsing_regular(engine, now)
+    _visit(engine, ana, now - timedelta(hours=9))  # 22:00 Lisbon time, the evening before
+
+    _send(engine, port, now)
+
+    assert sink.received == []
+    assert _status(engine)[0] == "suppressed"
+
+
+def test_a_lapsing_regular_who_has_not_been_back_still_hears_from_us(
+    engine: Engine, now: datetime, smtp: tuple[SmtpSink, int]
+) -> None:
+    sink, port = smtp
+    _lapsing_regular(engine, now)
+
+    _send(engine, port, now)
+
+    [mail] = sink.received
+    assert mail.message["Subject"] == "We miss you, Ana"
+    assert _status(engine)[0] == "sent"
