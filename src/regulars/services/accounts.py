@@ -145,13 +145,7 @@ def log_in(uow: UnitOfWork, email: str, password: str, *, ip: str, now: datetime
     ip = ip[:64]
     with uow:
         conn = uow.conn
-        if conn.dialect.name == "postgresql":
-            # Attempts on one e-mail (known or not) queue here, so that each counts the
-            # failures before it; SQLite's single writer already queues them.
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(:k)"),
-                {"k": zlib.crc32(f"login:{email_key}".encode())},
-            )
+        _queue_attempts(conn, email_key, ip)
         _throttle(conn, email_key, ip, now)
         row = conn.execute(
             select(staff.c.id, staff.c.password_hash, staff.c.active).where(
@@ -194,6 +188,30 @@ def log_in(uow: UnitOfWork, email: str, password: str, *, ip: str, now: datetime
     if found is None:  # pragma: no cover - the row was written a moment ago
         raise BadCredentials("wrong e-mail or password")
     return NewSession(token, found[0])
+
+
+#: Advisory lock classes (the first key of PostgreSQL's two-key lock), so that an address
+#: and an e-mail never share a lock by accident.
+_LOCK_ADDRESS = 0x4C_41  # "LA"
+_LOCK_EMAIL = 0x4C_45  # "LE"
+
+
+def _queue_attempts(conn: Connection, email: str, ip: str) -> None:
+    """Make attempts from one address, and attempts on one e-mail, wait for each other.
+
+    Each attempt must count the failures before it, or parallel guesses all pass the check
+    at once: ten at one e-mail from many addresses, or thirty at many e-mails from one
+    address. SQLite's single writer already queues them; PostgreSQL queues them here on
+    transaction locks, always the address first and then the e-mail, so two attempts never
+    wait for each other in a circle.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    for kind, value in ((_LOCK_ADDRESS, ip), (_LOCK_EMAIL, email)):
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, :key)"),
+            {"kind": kind, "key": zlib.crc32(value.encode()) - 2**31},
+        )
 
 
 def _throttle(conn: Connection, email: str, ip: str, now: datetime) -> None:
