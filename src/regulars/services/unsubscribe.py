@@ -18,6 +18,7 @@ from regulars.domain.access import Actor
 from regulars.domain.delivery import read_unsubscribe_token
 from regulars.domain.errors import NotFound
 from regulars.services.customers import set_consent
+from regulars.store.lookups import customers_by_id
 from regulars.store.tables import consents, customers
 from regulars.store.uow import UnitOfWork
 
@@ -42,8 +43,12 @@ def _read(uow: UnitOfWork, token: str, secret: str) -> Subscription:
     found = read_unsubscribe_token(secret, token)
     if found is None:
         raise NotFound("this unsubscribe link is not valid", field="token")
-    customer_id, channel = found
+    linked_id, channel = found
     conn = uow.conn
+    # A link in an e-mail sent before a merge names the duplicate; the messages now go to
+    # the customer it was merged into, so that is whose consent the link must withdraw.
+    resolved = customers_by_id(conn, [linked_id]).get(linked_id)
+    customer_id = resolved.id if resolved is not None else linked_id
     person = conn.execute(
         select(customers.c.first_name, customers.c.status).where(customers.c.id == customer_id)
     ).first()
