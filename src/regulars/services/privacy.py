@@ -8,8 +8,9 @@ later are included unasked.
 
 Erasure removes what identifies the person and keeps what the business must still count:
 the profile is blanked (status ``erased``), references, consents and preferences are
-deleted, household members lose their names, assets their identifying details, and the
-free text inside timeline events and audit entries is replaced by ``[erased]``. The event
+deleted, household members lose their names (so does a row naming the person in another
+customer's household, which the export includes too), assets their identifying details,
+and the free text inside timeline events and audit entries is replaced by ``[erased]``. The event
 rows, their amounts and the loyalty ledger stay, so totals and statistics do not move.
 Duplicates merged into the customer are erased with them.
 """
@@ -126,9 +127,12 @@ def export_customer(
             "household": _rows(conn, select(households).where(households.c.id.in_(household_ids))),
             "household_members": _rows(
                 conn,
-                select(household_members).where(
+                select(household_members)
+                .where(
                     household_members.c.household_id.in_(household_ids)
-                ),
+                    | household_members.c.customer_id.in_(ids)
+                )
+                .order_by(household_members.c.id),
             ),
             "assets": _rows(conn, select(assets).where(assets.c.customer_id.in_(ids))),
             "preferences": _rows(
@@ -229,6 +233,13 @@ def _erase_one(conn: Connection, customer_id: int, now: datetime) -> None:
         .where(assets.c.customer_id == customer_id)
         .values(label=assets.c.kind, details={}, member_id=None, acquired_on=None)
     )
+    # Wherever the person is listed (their own household or another customer's, as a
+    # spouse with a profile of his own), the row keeps only the relation.
+    conn.execute(
+        update(household_members)
+        .where(household_members.c.customer_id == customer_id)
+        .values(name=ERASED, birthday=None, birthday_key=None, customer_id=None)
+    )
     if row.household_id is not None:
         others = conn.scalar(
             select(customers.c.id).where(
@@ -245,12 +256,6 @@ def _erase_one(conn: Connection, customer_id: int, now: datetime) -> None:
             )
             conn.execute(
                 update(households).where(households.c.id == row.household_id).values(name="")
-            )
-        else:
-            conn.execute(
-                update(household_members)
-                .where(household_members.c.customer_id == customer_id)
-                .values(name=ERASED, birthday=None, birthday_key=None, customer_id=None)
             )
         conn.execute(
             update(customers).where(customers.c.id == customer_id).values(household_id=None)
