@@ -10,12 +10,15 @@ from sqlalchemy import Engine, select
 
 from regulars.channels.base import Channel
 from regulars.channels.smtp import SmtpChannel, SmtpSettings
+from regulars.channels.webhooks import WebhookChannel, WebhookSettings
+from regulars.domain.access import CLI
+from regulars.services.customers import update_customer
 from regulars.services.ingest import ingest_events
 from regulars.services.outbox import DeliveryPolicy, deliver_outbox, enqueue_message
 from regulars.store.outbox_tables import outbox
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.delivery_servers import SmtpSink, smtp_server
+from tests.delivery_servers import HttpSink, SmtpSink, http_server, smtp_server
 
 POLICY = DeliveryPolicy(base_url="https://shop.example", secret_key="test-secret")
 CONSENTS = [{"channel": "email", "granted": True, "at": "2026-01-01T10:00:00+00:00"}]
@@ -109,3 +112,78 @@ def test_a_lapsing_regular_who_has_not_been_back_still_hears_from_us(
     [mail] = sink.received
     assert mail.message["Subject"] == "We miss you, Ana"
     assert _status(engine)[0] == "sent"
+
+
+def _queue_app_greeting(engine: Engine, customer_id: int, at: datetime, key: str) -> None:
+    with UnitOfWork(engine) as uow:
+        enqueue_message(
+            uow.conn,
+            key=key,
+            customer_id=customer_id,
+            channel="webhook",
+            moment="birthday",
+            template="birthday_greeting",
+            context={},
+            send_after=at,
+            decision_id=None,
+        )
+        uow.commit()
+
+
+def test_an_app_greeting_by_webhook_is_not_sent_to_someone_who_died_or_asked_for_no_contact(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, name="Café Lisboa")
+    people = {
+        status: factories.customer(engine, now, first_name=name, home_location="CAFE-LIS")
+        for status, name in (("deceased", "Eva"), ("do_not_contact", "Rui"), ("active", "Ana"))
+    }
+    for status, cid in people.items():
+        _queue_app_greeting(engine, cid, now, key=f"birthday:{status}")
+        if status != "active":
+            update_customer(UnitOfWork(engine), CLI, cid, {"status": status}, now=now)
+
+    with http_server(HttpSink()) as (sink, url):
+        channels: dict[str, Channel] = {
+            "webhook": WebhookChannel(WebhookSettings(url=f"{url}/hook", secret="whsec"))
+        }
+        report = deliver_outbox(
+            UnitOfWork(engine), channels, now=now, worker_id="w1", policy=POLICY
+        )
+
+    assert [r.json()["customer"]["first_name"] for r in sink.requests] == ["Ana"]
+    assert (report.sent, report.suppressed) == (1, 2)
+    with engine.connect() as conn:
+        reasons = dict(conn.execute(select(outbox.c.key, outbox.c.reason)).all())
+    assert "died" in reasons["birthday:deceased"]
+    assert "not to be contacted" in reasons["birthday:do_not_contact"]
+
+
+def test_a_we_miss_you_push_by_webhook_also_stops_when_the_regular_came_back(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, name="Café Lisboa")
+    ana = factories.customer(engine, now, home_location="CAFE-LIS")
+    with UnitOfWork(engine) as uow:
+        enqueue_message(
+            uow.conn,
+            key="lapsing:ana:app",
+            customer_id=ana,
+            channel="webhook",
+            moment="lapsing",
+            template="lapsing_we_miss_you",
+            context={},
+            send_after=now,
+            decision_id=None,
+        )
+        uow.commit()
+    _visit(engine, ana, now - timedelta(minutes=30))
+
+    with http_server(HttpSink()) as (sink, url):
+        channels: dict[str, Channel] = {
+            "webhook": WebhookChannel(WebhookSettings(url=f"{url}/hook", secret="whsec"))
+        }
+        deliver_outbox(UnitOfWork(engine), channels, now=now, worker_id="w1", policy=POLICY)
+
+    assert sink.requests == []
+    assert _status(engine)[0] == "suppressed"

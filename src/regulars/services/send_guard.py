@@ -84,18 +84,20 @@ def check_send(
     )
     known = isinstance(purpose_text, str) and purpose_text in Purpose.__members__
     purpose = Purpose(str(purpose_text)) if known else _purpose_of(moment)
-    if channel == "webhook":
-        # A webhook tells another system, not the customer; only the customer's status matters.
-        if facts.status in ("merged", "erased"):
-            return SendVerdict("suppress", f"the profile is {facts.status}")
-        return SendVerdict("send")
+    proposal = Proposal(moment, channel, purpose)
     came_back = _came_back(facts, moment, now)
     if came_back is not None:
         return SendVerdict("suppress", came_back)
+    if channel == "webhook":
+        # A webhook feeds the customer's app (or another system that talks to them): no
+        # consent or address of ours applies, but nobody who died or asked not to be
+        # contacted gets a greeting through it either.
+        objection = guards.contactable(proposal, situation_of(facts, now), now, UNHAPPY_DAYS)
+        if objection is not None:
+            return SendVerdict("suppress", objection.reason)
+        return SendVerdict("send")
     situation = situation_of(facts, now, touched=_sent_lately(conn, customer_id, moment, now))
-    verdict = guards.check(
-        Proposal(moment, channel, purpose), situation, now, unhappy_days=UNHAPPY_DAYS
-    )
+    verdict = guards.check(proposal, situation, now, unhappy_days=UNHAPPY_DAYS)
     if verdict.action == "allow":
         return SendVerdict("send")
     if verdict.action == "defer":
