@@ -19,6 +19,8 @@ from regulars.store.tables import audit_log, customers
 from regulars.store.uow import UnitOfWork
 
 MAX_PAGE = 200
+#: The largest id a cursor may name (ids are 64-bit; this leaves room below the maximum).
+MAX_ID = 2**62
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,7 @@ def browse_audit(
     if until is not None:
         query = query.where(audit_log.c.at < until)
     if cursor:
-        if not cursor.isdigit():
-            raise InvalidInput([FieldProblem("cursor", "not a cursor this API gave out")])
-        query = query.where(audit_log.c.id < int(cursor))
+        query = query.where(audit_log.c.id < _cursor_id(cursor))
     query = query.order_by(audit_log.c.id.desc()).limit(limit + 1)
     with uow:
         rows = uow.conn.execute(query).mappings().all()
@@ -97,6 +97,14 @@ def browse_audit(
     ]
     more = len(rows) > limit
     return AuditPage(tuple(entries), str(entries[-1].id) if more and entries else None)
+
+
+def _cursor_id(cursor: str) -> int:
+    """The entry id a cursor stands for; anything this API did not give out is the caller's
+    mistake (``str.isdigit`` alone lets "²" through, and 30 digits overflow the column)."""
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) > MAX_ID:
+        raise InvalidInput([FieldProblem("cursor", "not a cursor this API gave out")])
+    return int(cursor)
 
 
 __all__ = ["AuditEntry", "AuditPage", "browse_audit"]

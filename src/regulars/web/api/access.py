@@ -74,6 +74,6 @@ def _shown_once(status: int, created: dict[str, Any]) -> tuple[int, Any]:
 
 @router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke an API key at once")
 def api_key_revoke(
-    actor: ActorDep, runtime: RuntimeDep, key_id: Annotated[int, Path(gt=0, le=2**31)]
+    actor: ActorDep, runtime: RuntimeDep, key_id: Annotated[int, Path(gt=0, le=2**31 - 1)]
 ) -> None:
     accounts.revoke_api_key(runtime.uow(), actor, key_id, now=runtime.now())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 
 from regulars.services.access import require
 from regulars.services.briefs import brief_for_task
@@ -27,6 +27,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut},
     422: {"model": ErrorOut},
 }
+
+#: Ids in paths and queries: a number no row can have is a 422 naming it, not a database error.
+TaskId = Annotated[int, Path(gt=0, le=2**62, description="The task's id.")]
+CheckinId = Annotated[int, Path(gt=0, le=2**62, description="The check-in's id.")]
 
 CHECKIN_EXAMPLE = {"card_number": "OPT-0001", "location": "OPT-LIS"}
 
@@ -70,7 +74,7 @@ def post_check_in(
     responses=ERRORS,
 )
 def post_greeted(
-    checkin_id: int,
+    checkin_id: CheckinId,
     actor: ActorDep,
     runtime: RuntimeDep,
     body: Annotated[dict[str, Any] | None, Body(examples=[{"moment": "birthday"}])] = None,
@@ -98,7 +102,9 @@ def get_tasks(
     runtime: RuntimeDep,
     now: NowDep,
     status: str = "open",
-    staff_id: Annotated[int | None, Query(description="Someone else's queue.")] = None,
+    staff_id: Annotated[
+        int | None, Query(gt=0, le=2**31 - 1, description="Someone else's queue.")
+    ] = None,
 ) -> Any:
     require(actor, "planner:read")
     tasks = my_tasks(
@@ -108,7 +114,7 @@ def get_tasks(
 
 
 @router.get("/tasks/{task_id}/brief", summary="A task's conversation brief", responses=ERRORS)
-def get_brief(task_id: int, actor: ActorDep, runtime: RuntimeDep, now: NowDep) -> Any:
+def get_brief(task_id: TaskId, actor: ActorDep, runtime: RuntimeDep, now: NowDep) -> Any:
     require(actor, "planner:read")
     return brief_for_task(runtime.uow(readonly=True), actor, task_id, now=now)
 
@@ -119,7 +125,7 @@ def get_brief(task_id: int, actor: ActorDep, runtime: RuntimeDep, now: NowDep) -
     responses=ERRORS,
 )
 def post_outcome(
-    task_id: int,
+    task_id: TaskId,
     actor: ActorDep,
     runtime: RuntimeDep,
     body: Annotated[
