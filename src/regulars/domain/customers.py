@@ -187,7 +187,10 @@ class CustomerIn(_Contact):
     owner_staff_id: Annotated[int, Field(gt=0)] | None = None
     status: Literal["active", "do_not_contact", "deceased"] = "active"
     consents: list[ConsentIn] = []
-    external_refs: dict[Annotated[str, Field(min_length=1, max_length=60)], str] = {}
+    external_refs: dict[
+        Annotated[str, Field(min_length=1, max_length=60)],
+        Annotated[str, Field(min_length=1, max_length=120)],
+    ] = {}
 
     @model_validator(mode="after")
     def _preferred_channel_reachable(self) -> CustomerIn:

@@ -86,6 +86,9 @@ EXPORT_ONLY_COLUMNS = (
     "last_visit_at",
     "last_purchase_at",
 )
+#: Of those, the one an import reads back: an exported customer without a card number is
+#: recognised by these references (``source:id|…``), so an export imports again as it was.
+READ_BACK_COLUMNS = ("external_refs",)
 EVENT_COLUMNS = (
     "type",
     "source",
@@ -232,9 +235,10 @@ def _rows(
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         with handle:
-            try:
+            start = reader.line_num + 1  # a quoted cell may span lines: a row is named by
+            try:  # the line it starts on, the one a person finds in the file
                 for cells in reader:
-                    line = reader.line_num
+                    line, start = start, reader.line_num + 1
                     if not any(cell.strip() for cell in cells):
                         continue
                     if len(cells) != len(header):
@@ -249,7 +253,7 @@ def _rows(
                         },
                     )
             except csv.Error as error:
-                yield reader.line_num, {"\0": str(error)}
+                yield start, {"\0": str(error)}
 
     return header, rows()
 
@@ -299,7 +303,12 @@ def import_customers(
     """Import customers from a CSV file; see the module docstring and docs/import-formats.md."""
     require(actor, "customers:write")
     count_lines(path)
-    _, rows = _rows(path, CUSTOMER_COLUMNS, ("first_name",), EXPORT_ONLY_COLUMNS)
+    _, rows = _rows(
+        path,
+        (*CUSTOMER_COLUMNS, *READ_BACK_COLUMNS),
+        ("first_name",),
+        [c for c in EXPORT_ONLY_COLUMNS if c not in READ_BACK_COLUMNS],
+    )
     report = ImportReport("customers", dry_run)
     seen: dict[str, int] = {}
     with _Import(engine, dry_run) as job:
@@ -341,7 +350,7 @@ def _customer_batch(
         if problems:
             report.add("rejected", [RowProblem(line, p.field, p.message) for p in problems])
             continue
-        keys = _customer_keys(data, source)
+        keys = _customer_keys(data)
         earlier = next((seen[k] for k in keys if k in seen), None)
         if earlier is not None:
             column = "card_number" if keys[0].startswith("card:") else "external_id"
@@ -352,7 +361,7 @@ def _customer_batch(
         for key in keys:
             seen[key] = line
         parsed.append((line, data, keys))
-    known = _known_customers(conn, [k for _, _, keys in parsed for k in keys], source)
+    known = _known_customers(conn, [k for _, _, keys in parsed for k in keys])
     for line, data, keys in parsed:
         if any(k in known for k in keys):
             report.add("duplicate")
@@ -391,7 +400,9 @@ def _customer_data(
         value = row.get(name, "")
         if value:
             data[name] = value
-    if not row.get("card_number") and not row.get("external_id"):
+    refs, ref_problems = _refs(row, source)
+    problems += ref_problems
+    if not row.get("card_number") and not refs and not ref_problems:
         problems.append(
             FieldProblem(
                 "card_number",
@@ -399,8 +410,8 @@ def _customer_data(
                 "again recognises this customer",
             )
         )
-    if row.get("external_id"):
-        data["external_refs"] = {source: row["external_id"]}
+    if refs:
+        data["external_refs"] = refs
     owner = row.get("owner_email", "")
     if owner:
         if owner.lower() in owners:
@@ -427,6 +438,21 @@ def _customer_data(
             FieldProblem(_column(p.field), p.message) for p in problems_from_pydantic(error)
         ]
     return data, problems
+
+
+def _refs(row: dict[str, str], source: str) -> tuple[dict[str, str], list[FieldProblem]]:
+    """The row's references to other systems: ``external_id`` (kept under ``source``) and
+    the ``external_refs`` an export writes (``shop:1001|card:FF-1``), one per system."""
+    refs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in row.get("external_refs", "").split("|"))):
+        system, _, ref = item.partition(":")
+        if not system.strip() or not ref.strip():
+            reason = f"{item!r} is not source:id, e.g. shop:1001"
+            return {}, [FieldProblem("external_refs", reason)]
+        refs.setdefault(system.strip(), ref.strip())
+    if row.get("external_id"):
+        refs[source] = row["external_id"]
+    return refs, []
 
 
 def _column(field_path: str) -> str:
@@ -492,7 +518,7 @@ def _consents(
     return out, problems
 
 
-def _customer_keys(data: dict[str, Any], source: str) -> list[str]:
+def _customer_keys(data: dict[str, Any]) -> list[str]:
     keys = []
     if data.get("card_number"):
         try:
@@ -500,21 +526,30 @@ def _customer_keys(data: dict[str, Any], source: str) -> list[str]:
         except ValueError:
             keys.append("card:" + str(data["card_number"]))
     refs: dict[str, str] = data.get("external_refs", {})
-    keys += [f"ref:{source}:{ref}" for ref in refs.values()]
+    keys += [_ref_key(system, ref) for system, ref in refs.items()]
     return keys
 
 
-def _known_customers(conn: Connection, keys: list[str], source: str) -> set[str]:
+def _ref_key(system: str, ref: str) -> str:
+    return f"ref:{system}\0{ref}"  # no CSV cell holds a NUL, so the key splits back
+
+
+def _known_customers(conn: Connection, keys: list[str]) -> set[str]:
     cards = [k.removeprefix("card:") for k in keys if k.startswith("card:")]
-    refs = [k.removeprefix(f"ref:{source}:") for k in keys if k.startswith("ref:")]
+    by_system: dict[str, set[str]] = {}
+    for key in keys:
+        if key.startswith("ref:"):
+            system, _, ref = key.removeprefix("ref:").partition("\0")
+            by_system.setdefault(system, set()).add(ref)
     known = {f"card:{card}" for card in lookups.customers_by_card(conn, cards)}
-    for part in lookups.chunked(sorted(set(refs))):
-        rows = conn.execute(
-            select(customer_refs.c.external_id).where(
-                customer_refs.c.source == source, customer_refs.c.external_id.in_(part)
+    for system, refs in sorted(by_system.items()):
+        for part in lookups.chunked(sorted(refs)):
+            rows = conn.execute(
+                select(customer_refs.c.external_id).where(
+                    customer_refs.c.source == system, customer_refs.c.external_id.in_(part)
+                )
             )
-        )
-        known.update(f"ref:{source}:{ref}" for (ref,) in rows)
+            known.update(_ref_key(system, ref) for (ref,) in rows)
     return known
 
 
@@ -800,6 +835,7 @@ __all__ = [
     "CUSTOMER_COLUMNS",
     "EVENT_COLUMNS",
     "EXPORT_ONLY_COLUMNS",
+    "READ_BACK_COLUMNS",
     "ImportReport",
     "RowProblem",
     "count_lines",
