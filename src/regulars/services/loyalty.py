@@ -42,6 +42,7 @@ from regulars.services.loyalty_book import (
     current_programs,
     load_members,
     new_member,
+    settle,
 )
 from regulars.store import audit, lookups
 from regulars.store.lookups import chunked
@@ -928,8 +929,12 @@ def _status_of(
     ).one()
     available = int(row["available"]) - int(lapsed) + int(due)
     pending = int(row["pending"]) - int(due) - int(due_lapsed)
-    if _idle_until(program, row) <= now:
-        available = 0
+    if program.expiry.mode == "inactivity":  # an idle member's lots old enough are gone
+        available -= sum(
+            p
+            for when, p, spendable in _idle_lots(conn, program, row, now)
+            if spendable and when <= now
+        )
     next_release = conn.execute(
         select(c.matures_at, c.lot_remaining)
         .where(
@@ -1002,16 +1007,36 @@ def _expiring(
         ).all()
         return [{"points": int(p), "on": at} for at, p in rows if p]
     if program.expiry.mode == "inactivity":
-        total = int(row["available"]) + int(row["pending"])
-        if total:
-            return [
-                {
-                    "points": total,
-                    "on": _idle_until(program, row),
-                    "unless": "you earn or redeem before then",
-                }
-            ]
+        due: dict[datetime, int] = defaultdict(int)
+        for when, points, _ in _idle_lots(conn, program, row, now):
+            if when > now:
+                due[when] += points
+        return [
+            {"points": points, "on": when, "unless": "you earn or redeem before then"}
+            for when, points in sorted(due.items())[:5]
+        ]
     return []
+
+
+def _idle_lots(
+    conn: Connection, program: Program, row: dict[str, Any], now: datetime
+) -> list[tuple[datetime, int, bool]]:
+    """Under ``inactivity`` expiry, each lot with points left: when it goes unless the member
+    earns or redeems first, its points, and whether they are spendable now. A lot goes when
+    the member has been idle ``expiry.months`` and it is that old itself, as the expiry job
+    expires it (``loyalty_book.idle_lapsed``)."""
+    c = loyalty_ledger.c
+    idle_until = _idle_until(program, row)
+    rows = conn.execute(
+        select(c.at, c.lot_remaining, or_(c.matured.is_(True), c.matures_at <= now)).where(
+            c.member_id == row["id"], c.lot_remaining > 0
+        )
+    )
+    months = program.expiry.months
+    return [
+        (max(idle_until, add_months(at, months)), int(points), bool(spendable))
+        for at, points, spendable in rows
+    ]
 
 
 def _idle_until(program: Program, row: dict[str, Any]) -> datetime:
@@ -1139,6 +1164,7 @@ def adjust_points(
         if member is None:
             raise InvalidInput([FieldProblem("customer_id", f"not a member of {lp.program.name}")])
         book = Book(conn, now, actor.label)
+        settle(book, lp.program, member, now)  # the balance the status page shows
         before = member.available
         if points > 0:
             _, expires = lot_dates(lp.program, now)

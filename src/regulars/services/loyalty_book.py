@@ -20,7 +20,7 @@ from pydantic_core import TzInfo
 from sqlalchemy import Connection, select
 
 from regulars.domain.earning import MemberEarning, Rates
-from regulars.domain.ledger import Kind, Lot, allocate
+from regulars.domain.ledger import Kind, Lot, add_months, allocate
 from regulars.domain.program import Program, load_program
 from regulars.store.bulk import db_time, insert_rows, update_rows, utc_text
 from regulars.store.ids import allocate_ids
@@ -759,6 +759,52 @@ class Book:
         update_rows(conn, _UPDATE_COUNTERS, counter_rows)
         self.entries = []
         self.members = {}
+
+
+# -- what is due before a balance is checked --------------------------------------------
+
+
+def inactive(program: Program, member: Member, now: datetime) -> bool:
+    """Whether all the member's points are due to expire under ``inactivity`` expiry (one
+    who never earned or redeemed counts from enrolment)."""
+    return program.expiry.mode == "inactivity" and (
+        member.last_activity_at or member.enrolled_at
+    ) <= add_months(now, -program.expiry.months)
+
+
+def idle_lapsed(program: Program, lot: BookLot, now: datetime) -> bool:
+    """Whether an idle member's lot has gone: inactivity never takes a lot before it is
+    ``expiry.months`` old, so goodwill or an adjustment given to a member idle for years
+    is theirs for as long as any points are, not gone the night it was given."""
+    return inactive(program, lot.member, now) and add_months(lot.at, program.expiry.months) <= now
+
+
+def expire_if_due(book: Book, program: Program, lot: BookLot, now: datetime) -> int:
+    """Expire what is left of a matured lot past its date (or of an inactive member's);
+    returns the points expired. The job calls it, and every debit before checking a balance."""
+    if not lot.matured or lot.remaining <= 0:
+        return 0
+    idle = idle_lapsed(program, lot, now)
+    if not idle and (lot.expires_at is None or lot.expires_at > now):
+        return 0
+    why = (
+        f"no points earned or spent for {program.expiry.months} months"
+        if idle
+        else f"earned {lot.at.date().isoformat()}, expired after {program.expiry.months} months"
+    )
+    return book.take_from_lot(lot, "expire", lot.remaining, at=now, reason=why, event_id=None)
+
+
+def settle(book: Book, program: Program, member: Member, now: datetime) -> None:
+    """Book what is due for one member before their balance is checked: points whose return
+    window is over become available, points past their expiry are expired, whether or not
+    the nightly job has run. So a redemption or a manager's deduction finds exactly what the
+    member's status shows, never points that are gone nor fewer than are there."""
+    c = loyalty_ledger.c
+    for lot in book.load_lots([member], (c.matured.is_(False)) & (c.matures_at <= now)):
+        book.mature(lot, now)
+    for lot in book.available_lots(member):
+        expire_if_due(book, program, lot, now)
 
 
 def _same(moment: datetime) -> datetime:

@@ -7,23 +7,22 @@ member's tier is reviewed at most once per calendar month.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, update
 
 from regulars.domain.access import Actor
 from regulars.domain.ledger import add_months
-from regulars.domain.program import Program
 from regulars.domain.tiers import month_key, review, window_months
 from regulars.services.access import require, require_manager
 from regulars.services.loyalty import OWN_SOURCE, _tier_event, _zone
 from regulars.services.loyalty_book import (
     Book,
-    BookLot,
     LoadedProgram,
     Member,
     current_programs,
+    expire_if_due,
     members_of_program,
 )
 from regulars.store.lookups import chunked
@@ -100,73 +99,24 @@ def _expire_program(
     return {"matured": matured, "expired": expired, "warned": warned}
 
 
-def inactive(program: Program, member: Member, now: datetime) -> bool:
-    """Whether all the member's points are due to expire under ``inactivity`` expiry (one
-    who never earned or redeemed counts from enrolment)."""
-    return program.expiry.mode == "inactivity" and (
-        member.last_activity_at or member.enrolled_at
-    ) <= add_months(now, -program.expiry.months)
-
-
-def expire_if_due(book: Book, program: Program, lot: BookLot, now: datetime) -> int:
-    """Expire what is left of a matured lot past its date (or of an inactive member's);
-    returns the points expired. The job calls it, and redemption before checking a balance."""
-    if not lot.matured or lot.remaining <= 0:
-        return 0
-    idle = inactive(program, lot.member, now)
-    if not idle and (lot.expires_at is None or lot.expires_at > now):
-        return 0
-    why = (
-        f"no points earned or spent for {program.expiry.months} months"
-        if idle
-        else f"earned {lot.at.date().isoformat()}, expired after {program.expiry.months} months"
-    )
-    return book.take_from_lot(lot, "expire", lot.remaining, at=now, reason=why, event_id=None)
-
-
 def _warn(
     conn: Connection, lp: LoadedProgram, now: datetime, timeline: list[dict[str, Any]]
 ) -> int:
-    """ "Points expiring soon" events, one per member and expiry date."""
+    """ "Points expiring soon" events, one per member and expiry date: the first local day
+    within ``warn_days`` on which some of the member's points go, and exactly the points
+    that go that day (a later day gets its own warning once this one has passed), so the
+    message never puts points that expire later under an earlier date."""
     program = lp.program
-    horizon = now + timedelta(days=program.expiry.warn_days)
-    c = loyalty_ledger.c
-    m = loyalty_members.c
-    found: list[tuple[int, int, datetime]] = []
-    if program.expiry.mode == "earn_date":
-        rows = conn.execute(
-            select(m.customer_id, func.sum(c.lot_remaining), func.min(c.expires_at))
-            .select_from(loyalty_ledger.join(loyalty_members, m.id == c.member_id))
-            .where(
-                m.program == lp.code,
-                c.lot_remaining > 0,
-                c.expires_at > now,
-                c.expires_at <= horizon,
-            )
-            .group_by(m.customer_id)
-        )
-        found = [(int(cid), int(points), when) for cid, points, when in rows]
-    elif program.expiry.mode == "inactivity":
-        start = add_months(now, -program.expiry.months)
-        end = add_months(horizon, -program.expiry.months)
-        rows = conn.execute(
-            select(
-                m.customer_id,
-                m.available + m.pending,
-                func.coalesce(m.last_activity_at, m.enrolled_at),
-            ).where(
-                m.program == lp.code,
-                _last_active_between(start, end),
-                (m.available + m.pending) > 0,
-            )
-        )
-        found = [
-            (int(cid), int(points), add_months(last, program.expiry.months))
-            for cid, points, last in rows
-        ]
     zone = _zone(program.timezone)
-    for cid, points, when in found:
+    soonest: dict[int, tuple[date, int]] = {}
+    for cid, when, points in _expiring_soon(conn, lp, now):
         day = when.astimezone(zone).date()
+        first = soonest.get(cid)
+        if first is None or day < first[0]:
+            soonest[cid] = (day, points)
+        elif day == first[0]:
+            soonest[cid] = (day, first[1] + points)
+    for cid, (day, points) in sorted(soonest.items()):
         timeline.append(
             {
                 "type": "points_expiring",
@@ -179,7 +129,55 @@ def _warn(
                 "program": lp.code,
             }
         )
-    return len(found)
+    return len(soonest)
+
+
+def _expiring_soon(
+    conn: Connection, lp: LoadedProgram, now: datetime
+) -> list[tuple[int, datetime, int]]:
+    """(customer id, when, points) for each lot whose points go within ``warn_days``: at its
+    expiry date, or under ``inactivity`` when the member will have been idle ``expiry.months``
+    and the lot is that old too (as ``loyalty_book.idle_lapsed`` expires it)."""
+    program = lp.program
+    horizon = now + timedelta(days=program.expiry.warn_days)
+    c = loyalty_ledger.c
+    m = loyalty_members.c
+    lots = loyalty_ledger.join(loyalty_members, m.id == c.member_id)
+    if program.expiry.mode == "earn_date":
+        rows = conn.execute(
+            select(m.customer_id, c.expires_at, c.lot_remaining)
+            .select_from(lots)
+            .where(
+                m.program == lp.code,
+                c.lot_remaining > 0,
+                c.expires_at > now,
+                c.expires_at <= horizon,
+            )
+        )
+        return [(int(cid), when, int(points)) for cid, when, points in rows]
+    if program.expiry.mode != "inactivity":
+        return []
+    months = program.expiry.months
+    idle = conn.execute(
+        select(
+            m.customer_id,
+            func.coalesce(m.last_activity_at, m.enrolled_at),
+            c.at,
+            c.lot_remaining,
+        )
+        .select_from(lots)
+        .where(
+            m.program == lp.code,
+            _last_active_between(None, add_months(horizon, -months)),
+            c.lot_remaining > 0,
+        )
+    )
+    out = []
+    for cid, last, at, points in idle:
+        when = max(add_months(last, months), add_months(at, months))
+        if now < when <= horizon:
+            out.append((int(cid), when, int(points)))
+    return out
 
 
 def _last_active_between(start: datetime | None, end: datetime) -> ColumnElement[bool]:

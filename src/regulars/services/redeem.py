@@ -21,8 +21,7 @@ from regulars.domain.access import Actor
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.domain.rewards import redemption_problem
 from regulars.services.access import access_live_customer, require
-from regulars.services.loyalty_book import Book, current_programs, load_members
-from regulars.services.loyalty_jobs import expire_if_due
+from regulars.services.loyalty_book import Book, current_programs, load_members, settle
 from regulars.store import audit
 from regulars.store.ids import insert_one
 from regulars.store.loyalty_tables import (
@@ -77,11 +76,7 @@ def redeem(
         if member is None:
             raise InvalidInput([FieldProblem("customer_id", f"not a member of {lp.program.name}")])
         book = Book(conn, now, actor.label)
-        c = loyalty_ledger.c
-        for lot in book.load_lots([member], (c.matured.is_(False)) & (c.matures_at <= now)):
-            book.mature(lot, now)
-        for lot in book.available_lots(member):  # past their date: gone, job run or not
-            expire_if_due(book, lp.program, lot, now)
+        settle(book, lp.program, member, now)  # due points in, expired ones out
         redeemed_before = int(
             conn.scalar(
                 select(func.count()).where(
@@ -139,6 +134,7 @@ def redeem(
             raise InvalidInput([FieldProblem("reward", "not enough points")])
         member.last_activity_at = now
         book.flush()
+        c = loyalty_ledger.c
         entry_id = conn.scalar(
             select(func.max(c.id)).where(c.member_id == member.id, c.kind == "redeem")
         )
