@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
@@ -24,6 +25,7 @@ from regulars.bootstrap import Runtime
 from regulars.domain.access import Actor
 from regulars.domain.errors import Forbidden, RegularsError
 from regulars.services import accounts, idempotency
+from regulars.services.locations import list_locations
 from regulars.web.errors import LoginRequired, NotAuthenticated, body_for
 
 SESSION_COOKIE = "regulars_session"
@@ -46,6 +48,17 @@ def get_runtime(request: Request) -> Runtime:
 def get_now(request: Request) -> datetime:
     """The current moment from the runtime's clock (fixed in tests and replays)."""
     return get_runtime(request).now()
+
+
+def local_today(runtime: Runtime, actor: Actor) -> date:
+    """Today where the caller works (their first location's time zone), not in UTC.
+
+    A task due today in Denver must stay in the queue all evening, though UTC has moved on
+    to tomorrow at 18:00 there; the console and the API count the day the same way.
+    """
+    places = list_locations(runtime.uow(readonly=True), actor)
+    zone = ZoneInfo(places[0].timezone) if places else ZoneInfo("UTC")
+    return runtime.now().astimezone(zone).date()
 
 
 def staff_session(request: Request) -> accounts.StaffSession | None:
@@ -233,6 +246,7 @@ __all__ = [
     "get_now",
     "get_runtime",
     "idempotent",
+    "local_today",
     "staff_session",
     "verify_csrf",
 ]

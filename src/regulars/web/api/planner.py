@@ -16,7 +16,14 @@ from regulars.services.briefs import brief_for_task
 from regulars.services.checkin import check_in, mark_greeted
 from regulars.services.outcomes import record_outcome
 from regulars.services.tasks import my_tasks, plan_of_day
-from regulars.web.deps import ActorDep, IdempotencyKey, NowDep, RuntimeDep, idempotent
+from regulars.web.deps import (
+    ActorDep,
+    IdempotencyKey,
+    NowDep,
+    RuntimeDep,
+    idempotent,
+    local_today,
+)
 from regulars.web.schemas import ErrorOut
 
 router = APIRouter(prefix="/api/v1", tags=["planner"])
@@ -100,15 +107,15 @@ def get_plan(
 def get_tasks(
     actor: ActorDep,
     runtime: RuntimeDep,
-    now: NowDep,
     status: str = "open",
     staff_id: Annotated[
         int | None, Query(gt=0, le=2**31 - 1, description="Someone else's queue.")
     ] = None,
 ) -> Any:
     require(actor, "planner:read")
+    today = local_today(runtime, actor)
     tasks = my_tasks(
-        runtime.uow(readonly=True), actor, today=now.date(), status=status, staff_id=staff_id
+        runtime.uow(readonly=True), actor, today=today, status=status, staff_id=staff_id
     )
     return {"tasks": tasks}
 

@@ -6,9 +6,7 @@ planner's ``record_outcome`` closes the task and puts the call and the note on t
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,10 +15,9 @@ from regulars.bootstrap import Runtime
 from regulars.domain.briefs import Brief
 from regulars.domain.errors import FieldProblem, InvalidInput, RegularsError
 from regulars.services import accounts, briefs, queries, tasks
-from regulars.services.locations import list_locations
 from regulars.services.outcomes import record_outcome
 from regulars.web.console.rendering import page, redirect
-from regulars.web.deps import ConsoleSession, RuntimeDep, verify_csrf
+from regulars.web.deps import ConsoleSession, RuntimeDep, local_today, verify_csrf
 
 router = APIRouter()
 Csrf = [Depends(verify_csrf)]
@@ -30,16 +27,9 @@ QUEUE_KINDS = frozenset({"call", "card"})
 TITLES = {"call": "Call", "card": "Handwritten card"}
 
 
-def local_today(runtime: Runtime, session: accounts.StaffSession) -> date:
-    """Today where this person works (their first location's time zone)."""
-    places = list_locations(runtime.uow(readonly=True), session.actor)
-    zone = ZoneInfo(places[0].timezone) if places else ZoneInfo("UTC")
-    return runtime.now().astimezone(zone).date()
-
-
 def queue_context(runtime: Runtime, session: accounts.StaffSession) -> dict[str, Any]:
     actor = session.actor
-    today = local_today(runtime, session)
+    today = local_today(runtime, actor)
     open_tasks = [
         t
         for t in tasks.my_tasks(runtime.uow(readonly=True), actor, today=today, status="open")
