@@ -15,7 +15,9 @@ from regulars.domain.access import CLI
 from regulars.services.customers import update_customer
 from regulars.services.ingest import ingest_events
 from regulars.services.outbox import DeliveryPolicy, deliver_outbox, enqueue_message
+from regulars.services.unsubscribe import unsubscribe
 from regulars.store.outbox_tables import outbox
+from regulars.store.tables import consents
 from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.delivery_servers import HttpSink, SmtpSink, http_server, smtp_server
@@ -187,3 +189,67 @@ def test_a_we_miss_you_push_by_webhook_also_stops_when_the_regular_came_back(
 
     assert sink.requests == []
     assert _status(engine)[0] == "suppressed"
+
+
+def _queue_app_tier(engine: Engine, customer_id: int, at: datetime, key: str) -> None:
+    with UnitOfWork(engine) as uow:
+        enqueue_message(
+            uow.conn,
+            key=key,
+            customer_id=customer_id,
+            channel="webhook",
+            moment="tier_up",
+            template="tier_up",
+            context={"tier": "Gold"},
+            send_after=at,
+            decision_id=None,
+        )
+        uow.commit()
+
+
+def _send_hooks(engine: Engine, at: datetime) -> list[dict[str, object]]:
+    with http_server(HttpSink()) as (sink, url):
+        channels: dict[str, Channel] = {
+            "webhook": WebhookChannel(WebhookSettings(url=f"{url}/hook", secret="whsec"))
+        }
+        deliver_outbox(UnitOfWork(engine), channels, now=at, worker_id="w1", policy=POLICY)
+    return [r.json() for r in sink.requests]
+
+
+def test_a_customer_who_turned_app_messages_off_gets_none_by_webhook(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, name="Café Lisboa")
+    withdrawn = [{"channel": "webhook", "granted": False, "at": "2026-04-01T10:00:00+00:00"}]
+    ana = factories.customer(engine, now, home_location="CAFE-LIS", consents=withdrawn)
+    _queue_app_tier(engine, ana, now, "tier:ana:app")
+
+    assert _send_hooks(engine, now) == []
+    status, reason = _status(engine)
+    assert status == "suppressed" and "consent" in reason
+
+
+def test_the_stop_link_in_an_app_message_stops_app_messages_not_emails(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, name="Café Lisboa")
+    ana = factories.customer(
+        engine, now, email="ana@example.com", home_location="CAFE-LIS", consents=CONSENTS
+    )
+    _queue_app_tier(engine, ana, now, "tier:ana:app")
+    [hook] = _send_hooks(engine, now)
+    link = str(hook["text"]).rsplit("Stop: ", 1)[1].split()[0]
+    token = link.rsplit("/u/", 1)[1]
+
+    done = unsubscribe(UnitOfWork(engine), token, secret=POLICY.secret_key, now=now)
+
+    assert (done.customer_id, done.channel, done.subscribed) == (ana, "webhook", False)
+    with engine.connect() as conn:
+        granted = dict(
+            conn.execute(
+                select(consents.c.channel, consents.c.granted).where(consents.c.customer_id == ana)
+            ).all()
+        )
+    assert granted == {"email": True, "webhook": False}
+    _queue_app_tier(engine, ana, now + timedelta(days=1), "tier:ana:app:2")
+    assert _send_hooks(engine, now + timedelta(days=1)) == []

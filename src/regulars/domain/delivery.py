@@ -11,8 +11,8 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-#: Channels a customer can unsubscribe from with a link.
-UNSUBSCRIBABLE = frozenset({"email", "sms"})
+#: Channels a customer can unsubscribe from with a link (webhook: messages in their app).
+UNSUBSCRIBABLE = frozenset({"email", "sms", "webhook"})
 
 
 def retry_delay(key: str, attempt: int, *, base_s: float, cap_s: float) -> timedelta:

@@ -43,7 +43,7 @@ from regulars.channels.base import (
 )
 from regulars.channels.templating import PROFILE_FIELDS, render, template_fields, template_problems
 from regulars.domain.access import Actor
-from regulars.domain.delivery import UNSUBSCRIBABLE, make_unsubscribe_token, retry_delay
+from regulars.domain.delivery import make_unsubscribe_token, retry_delay
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from regulars.services.access import (
     access_customer,
@@ -452,8 +452,8 @@ def _build_message(
     problem = channel.address_problem(address)
     if problem is not None:
         return problem
-    token_channel = kind if kind in UNSUBSCRIBABLE else "email"
-    token = make_unsubscribe_token(policy.secret_key, row["customer_id"], token_channel)
+    # Each message's link stops its own channel: "Stop" in an app message stops app messages.
+    token = make_unsubscribe_token(policy.secret_key, row["customer_id"], kind)
     unsubscribe_url = f"{policy.base_url.rstrip('/')}/u/{token}"
     location = profile.location or profile.brand or "us"
     variables: dict[str, Any] = {

@@ -89,12 +89,14 @@ def check_send(
     if came_back is not None:
         return SendVerdict("suppress", came_back)
     if channel == "webhook":
-        # A webhook feeds the customer's app (or another system that talks to them): no
-        # consent or address of ours applies, but nobody who died or asked not to be
-        # contacted gets a greeting through it either.
+        # A webhook feeds the customer's app (or another system that talks to them): it
+        # needs no address and no consent asked beforehand, but nobody who died, asked not
+        # to be contacted or turned app messages off (the "Stop" link) gets one.
         objection = guards.contactable(proposal, situation_of(facts, now), now, UNHAPPY_DAYS)
         if objection is not None:
             return SendVerdict("suppress", objection.reason)
+        if facts.consents.get("webhook") is False:
+            return SendVerdict("suppress", "the customer withdrew consent for app messages")
         return SendVerdict("send")
     situation = situation_of(facts, now, touched=_sent_lately(conn, customer_id, moment, now))
     verdict = guards.check(proposal, situation, now, unhappy_days=UNHAPPY_DAYS)

@@ -22,7 +22,7 @@ from regulars.store.lookups import customers_by_id
 from regulars.store.tables import consents, customers
 from regulars.store.uow import UnitOfWork
 
-CHANNEL_WORDS = {"email": "e-mails", "sms": "text messages"}
+CHANNEL_WORDS = {"email": "e-mails", "sms": "text messages", "webhook": "app messages"}
 
 
 @dataclass(frozen=True)
