@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, or_, select, update
+from sqlalchemy import BigInteger, Connection, Table, and_, cast, delete, func, or_, select, update
 
 from regulars.domain.access import Actor
 from regulars.domain.customers import derived_columns
@@ -90,6 +90,13 @@ TEXT_COLUMNS = frozenset(
 #: an API answer kept for Idempotency-Key repeats, such as the profile just created).
 JSON_COLUMNS = frozenset({"context", "brief", "reasons", "response"})
 
+#: Events on another customer's timeline that name a customer: per event type, the payload
+#: key holding the customer's id and the keys holding their words (a referral names the
+#: friend who came). Her export shows them; her erasure blanks those words.
+MENTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "referral": ("friend_customer_id", ("friend_name",)),
+}
+
 _CORE = {customers, customer_refs, consents, household_members, assets, preferences, events}
 
 #: Extra erasure steps other areas may register: called in the erasing transaction.
@@ -145,6 +152,7 @@ def export_customer(
                 .where(events.c.customer_id.in_(ids))
                 .order_by(events.c.occurred_at, events.c.id),
             ),
+            "mentioned_in": _mentions(conn, ids),
             "audit": _rows(
                 conn,
                 select(audit_log).where(_audit_about(ids)).order_by(audit_log.c.at, audit_log.c.id),
@@ -266,6 +274,13 @@ def _erase_one(conn: Connection, customer_id: int, now: datetime) -> None:
         cleaned = scrub(payload)
         if cleaned != payload:
             conn.execute(update(events).where(events.c.id == event_id).values(payload=cleaned))
+    for event_id, event_type, payload in _mentioning(conn, [customer_id]):
+        words = MENTIONS[event_type][1]
+        conn.execute(
+            update(events)
+            .where(events.c.id == event_id)
+            .values(payload=payload | {k: ERASED for k in words if payload.get(k)})
+        )
     for entry_id, before, after in conn.execute(
         select(audit_log.c.id, audit_log.c.before, audit_log.c.after).where(
             _audit_about([customer_id])
@@ -376,6 +391,33 @@ def _with_merged(conn: Connection, customer_id: int) -> list[int]:
         found.extend(nxt)
         frontier = nxt
     return found
+
+
+def _mentioning(conn: Connection, ids: list[int]) -> list[tuple[int, str, dict[str, Any]]]:
+    """(id, type, payload) of the events that name one of ``ids`` in their payload."""
+    found: list[tuple[int, str, dict[str, Any]]] = []
+    for event_type, (id_key, _) in MENTIONS.items():
+        if conn.dialect.name == "postgresql":
+            named: Any = cast(func.jsonb_extract_path_text(events.c.payload, id_key), BigInteger)
+        else:
+            named = func.json_extract(events.c.payload, f"$.{id_key}")
+        rows = conn.execute(
+            select(events.c.id, events.c.payload)
+            .where(events.c.type == event_type, named.in_(ids))
+            .order_by(events.c.occurred_at, events.c.id)
+        )
+        found += [(int(event_id), event_type, payload) for event_id, payload in rows]
+    return found
+
+
+def _mentions(conn: Connection, ids: list[int]) -> list[dict[str, Any]]:
+    """What other customers' events say about the person, without saying whose they are."""
+    out = []
+    for event_id, event_type, payload in _mentioning(conn, ids):
+        id_key, words = MENTIONS[event_type]
+        said = {k: payload[k] for k in (id_key, *words) if k in payload}
+        out.append({"event_id": event_id, "type": event_type, "payload": said})
+    return out
 
 
 def _audit_about(ids: list[int]) -> Any:
