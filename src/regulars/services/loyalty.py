@@ -943,7 +943,12 @@ def _status_of(
         .order_by(c.matures_at)
         .limit(1)
     ).first()
-    expiring = _expiring(conn, program, row, now)
+    # Dates the member reads are the program's local days, as the expiry warning names them
+    # (a lot earned just after midnight in Lisbon expires just before midnight in UTC).
+    zone = _zone(program.timezone)
+    expiring = [
+        item | {"on": item["on"].astimezone(zone)} for item in _expiring(conn, program, row, now)
+    ]
     tier_index = program.tier_index(row["tier"])
     tier = program.tiers.levels[tier_index]
     amount = qualifying_amount(conn, program, int(row["id"]), today)
@@ -963,7 +968,7 @@ def _status_of(
         "available_points": available,
         "available_value": program.money_of(available),
         "pending_points": pending,
-        "pending_until": next_release.matures_at if next_release else None,
+        "pending_until": next_release.matures_at.astimezone(zone) if next_release else None,
         "currency": program.currency,
         "tier": {
             "code": tier.code,
