@@ -82,3 +82,16 @@ def test_a_customer_known_only_by_an_external_id_survives_export_and_import_agai
     with engine.connect() as conn:
         refs = conn.execute(select(customer_refs.c.source, customer_refs.c.external_id)).all()
     assert [tuple(r) for r in refs] == [("shop", "S-1001")]
+
+
+def test_the_empty_trailing_columns_a_spreadsheet_leaves_are_read_past(
+    engine: Engine, now: datetime, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, "card_number,first_name,,\nC-0001,Inês,,\nC-0002,Tom,,oops\n")
+
+    report = import_customers(engine, CLI, path, now=now)
+
+    assert (report.created, report.rejected) == (1, 1)
+    assert [(p.line, p.reason) for p in report.problems] == [
+        (3, "column 4 has a value but no name")
+    ]

@@ -232,6 +232,9 @@ def _rows(
     if problems:
         handle.close()
         raise InvalidInput(problems)
+    # Spreadsheets save a column that was once formatted as an empty header cell (the
+    # trailing ",,," of an Excel export): read past it as long as it stays empty.
+    unnamed = [i for i, name in enumerate(header) if not name]
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         with handle:
@@ -244,12 +247,16 @@ def _rows(
                     if len(cells) != len(header):
                         yield line, {"\0": f"has {len(cells)} cells, the header has {len(header)}"}
                         continue
+                    stray = next((i for i in unnamed if cells[i].strip()), None)
+                    if stray is not None:
+                        yield line, {"\0": f"column {stray + 1} has a value but no name"}
+                        continue
                     yield (
                         line,
                         {
                             name: cell.strip()
                             for name, cell in zip(header, cells, strict=True)
-                            if name not in ignored
+                            if name and name not in ignored
                         },
                     )
             except csv.Error as error:
@@ -270,7 +277,8 @@ def _header_problems(
                 "seems to use semicolons or tabs",
             )
         ]
-    unknown = [name for name in header if name not in allowed and name not in ignored]
+    named = [name for name in header if name]
+    unknown = [name for name in named if name not in allowed and name not in ignored]
     if unknown:
         problems.append(
             FieldProblem(
@@ -281,7 +289,7 @@ def _header_problems(
     missing = [name for name in required if name not in header]
     if missing:
         problems.append(FieldProblem("header", f"missing column(s): {', '.join(missing)}"))
-    repeated = sorted({name for name in header if header.count(name) > 1})
+    repeated = sorted({name for name in named if named.count(name) > 1})
     if repeated:
         problems.append(FieldProblem("header", f"repeated column(s): {', '.join(repeated)}"))
     return problems
