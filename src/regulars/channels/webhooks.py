@@ -47,7 +47,10 @@ def verify_signature(
     if abs(now - timestamp) > tolerance_s:
         return False
     expected = sign(secret, timestamp, body).split("v1=", 1)[1]
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    # Bytes, not str: compare_digest raises on non-ASCII text, and a receiver must answer
+    # a garbled header with "no", not with a 500.
+    given = parts.get("v1", "").encode("utf-8", "replace")
+    return hmac.compare_digest(expected.encode(), given)
 
 
 class WebhookChannel(HttpChannelBase):

@@ -19,7 +19,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from regulars.domain.events import Channel
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+#: ASCII digits only (``\d`` would take Arabic-Indic or full-width ones no SMS network reads).
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
 CARD_NUMBER = re.compile(r"^[A-Z0-9-]{4,40}$")
 
@@ -48,7 +49,7 @@ def normalise_phone(value: str) -> str:
     compact = re.sub(r"[\s().-]", "", value)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
-    if not E164.match(compact):
+    if not E164.fullmatch(compact):
         raise ValueError("a phone number needs the international form, e.g. +351912345678")
     return compact
 
