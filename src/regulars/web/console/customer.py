@@ -34,6 +34,8 @@ Csrf = [Depends(verify_csrf)]
 #: Channels a customer can give or withdraw consent for (webhooks are integrations, not people).
 CONSENT_CHANNELS = (Channel.email, Channel.sms, Channel.phone, Channel.post)
 TIMELINE_PAGE = 25
+#: The fields of the contact form, shown as saved or, after a refusal, as the person typed them.
+CONTACT_FIELDS = ("preferred_channel", "quiet_start", "quiet_end", "email", "phone", "card_number")
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ def customer_context(
 
     return {
         "c": c,
+        "contact": {k: c[k] or "" for k in CONTACT_FIELDS},
         "zone": zone,
         "currency": currency,
         "household": members,
@@ -179,7 +182,9 @@ def show_customer(
     *,
     problems: list[FieldProblem] | None = None,
     status_code: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The customer's page; after a refused form, ``typed`` keeps what the person entered."""
     context = customer_context(
         runtime,
         session,
@@ -188,6 +193,7 @@ def show_customer(
         cursor=request.query_params.get("cursor"),
     )
     context["problems"] = problems or []
+    context["contact"] |= typed or {}
     return page(request, session, "console/customer.html", context, status_code=status_code)
 
 
@@ -278,6 +284,7 @@ def change_contact(
 ) -> Response:
     """Save only what changed, so the audit log shows exactly what this person edited."""
     actor = session.actor
+    form = (preferred_channel, quiet_start, quiet_end, email, phone, card_number)
     try:
         current = queries.get_customer(runtime.uow(readonly=True), actor, customer_id)
         wanted: dict[str, Any] = {
@@ -303,8 +310,15 @@ def change_contact(
     except RegularsError as error:
         if error.http_status == 404:
             raise
+        typed = dict(zip(CONTACT_FIELDS, form, strict=True))
         return show_customer(
-            request, runtime, session, customer_id, problems=problems_of(error), status_code=422
+            request,
+            runtime,
+            session,
+            customer_id,
+            problems=problems_of(error),
+            status_code=422,
+            typed=typed,
         )
     return redirect(f"/console/customers/{customer_id}", "contact")
 
