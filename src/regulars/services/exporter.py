@@ -67,7 +67,7 @@ EVENT_EXPORT_COLUMNS = (
 def count_customers(engine: Engine, actor: Actor, *, location: str | None = None) -> int:
     """How many customers an export would write (for a progress bar)."""
     with UnitOfWork(engine, readonly=True) as uow:
-        scope = _scope(uow.conn, actor, location)
+        scope = _customer_scope(uow.conn, actor, location)
         return int(uow.conn.scalar(select(func.count()).select_from(customers).where(scope)) or 0)
 
 
@@ -97,7 +97,7 @@ def export_customers(
     with _audited(engine, actor, now, "customers", fmt, location) as tally:
         with UnitOfWork(engine, readonly=True) as uow:
             conn = uow.conn
-            scope = _scope(conn, actor, location)
+            scope = _customer_scope(conn, actor, location)
             tally.started = True
             _write_customers(conn, scope, writer, tally, progress)
         writer.close()
@@ -237,6 +237,17 @@ def _audited(
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+#: Profiles that are no longer anyone: a merged duplicate (its card and ids now belong to
+#: the kept customer, whose ``external_refs`` carry them) and an erased customer. Exported,
+#: they would only come back as rejected rows when the file is imported.
+GONE = ("merged", "erased")
+
+
+def _customer_scope(conn: Connection, actor: Actor, location: str | None) -> Any:
+    """The customers a customer export writes: those in ``_scope`` who are still someone."""
+    return and_(_scope(conn, actor, location), customers.c.status.notin_(GONE))
 
 
 def _scope(conn: Connection, actor: Actor, location: str | None) -> Any:
