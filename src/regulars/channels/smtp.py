@@ -57,7 +57,7 @@ class SmtpChannel:
     def build(self, message: Message) -> EmailMessage:
         email = EmailMessage()
         email["From"] = self.settings.sender
-        email["To"] = message.to
+        email["To"] = ascii_domain(message.to)
         email["Subject"] = message.subject
         email["Date"] = formatdate(localtime=False, usegmt=True)
         email["Message-ID"] = self.message_id(message)
@@ -77,6 +77,10 @@ class SmtpChannel:
         try:
             conn = self._connection()
             conn.send_message(email)
+        except smtplib.SMTPNotSupportedError as error:
+            # Raised before MAIL FROM (the session is still clean): this server will never
+            # carry a non-ASCII mailbox name, so retrying only delays the planner's fallback.
+            return SendResult.permanent(f"the SMTP server cannot carry this address: {error}")
         except smtplib.SMTPAuthenticationError as error:
             self._drop()
             return SendResult.transient(f"the SMTP server refused our login: {_reply(error)}")
@@ -144,6 +148,19 @@ class SmtpChannel:
             conn.close()
 
 
+def ascii_domain(address: str) -> str:
+    """The address with its domain in IDNA form (``ana@café.pt`` → ``ana@xn--caf-dma.pt``).
+
+    Most relays do not offer SMTPUTF8; an international domain needs none once encoded, so
+    only a non-ASCII mailbox name (``joão@…``) still depends on the server.
+    """
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
 def _text(raw: bytes | str) -> str:
     return raw.decode(errors="replace") if isinstance(raw, bytes) else raw
 
@@ -156,4 +173,4 @@ def _classify(code: int, detail: str) -> SendResult:
     return SendResult.permanent(detail) if 500 <= code < 600 else SendResult.transient(detail)
 
 
-__all__ = ["SmtpChannel", "SmtpSettings"]
+__all__ = ["SmtpChannel", "SmtpSettings", "ascii_domain"]
