@@ -23,7 +23,7 @@ from regulars.domain.errors import FieldProblem, InvalidInput, NotFound, validat
 from regulars.domain.moments import birthday_keys
 from regulars.services.access import access_customer, require, require_location
 from regulars.services.ingest import append_events
-from regulars.store import lookups
+from regulars.store import audit, lookups
 from regulars.store.moment_queries import open_complaints
 from regulars.store.planner_tables import staff_tasks
 from regulars.store.tables import customers, events, household_members, locations, preferences
@@ -296,15 +296,31 @@ def mark_greeted(
         if report.results[0].status == "rejected":
             raise InvalidInput(list(report.results[0].errors))
         t = staff_tasks.c
-        conn.execute(
-            update(staff_tasks)
-            .where(
-                t.customer_id == visit.customer_id,
-                t.kind == "in_person",
-                t.moment == request.moment,
-                t.status == "open",
+        closed = sorted(
+            int(task_id)
+            for task_id in conn.scalars(
+                update(staff_tasks)
+                .where(
+                    t.customer_id == visit.customer_id,
+                    t.kind == "in_person",
+                    t.moment == request.moment,
+                    t.status == "open",
+                )
+                .values(status="done", outcome="greeted", closed_at=now)
+                .returning(t.id)
             )
-            .values(status="done", outcome="greeted", closed_at=now)
         )
+        if closed:
+            # Closing a counter prompt is a change by a person, like recording a call's outcome.
+            audit.record(
+                conn,
+                at=now,
+                actor=actor.label,
+                action="checkin.greeted",
+                entity="customer",
+                entity_id=int(visit.customer_id),
+                before={"open_prompts": closed},
+                after={"moment": request.moment, "checkin_id": checkin_id, "status": "done"},
+            )
         uow.commit()
     return {"checkin_id": checkin_id, "moment": request.moment, "greeted": True}
