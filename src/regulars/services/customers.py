@@ -41,6 +41,8 @@ from regulars.services.ingest import append_events
 from regulars.services.loyalty import merge_memberships
 from regulars.store import audit, lookups
 from regulars.store.ids import insert_one
+from regulars.store.outbox_tables import outbox
+from regulars.store.planner_tables import plan_decisions, staff_tasks
 from regulars.store.tables import (
     assets,
     consents,
@@ -272,7 +274,8 @@ def merge_customers(
 ) -> None:
     """Fold a duplicate profile into the one to keep; both timelines become one.
 
-    Events, refs, assets, preferences, consents and loyalty memberships move over; profile
+    Events, refs, assets, preferences, consents, loyalty memberships and the touches planned,
+    queued or sent (``_merge_touches``) move over; profile
     fields the kept customer lacks are filled from the duplicate; the duplicate stays as a
     ``merged`` pointer so that old card numbers and ids still resolve. When both belong to
     households, the duplicate's household joins the kept one (see ``_merge_households``).
@@ -314,6 +317,7 @@ def merge_customers(
             .values(customer_id=keep_id)
         )
         _merge_consents(conn, keep_id, duplicate_id)
+        _merge_touches(conn, keep_id, duplicate_id)
         households_joined = _merge_households(conn, actor, keep, dup, now)
         fill = {
             k: dup[k]
@@ -567,6 +571,38 @@ def _merge_consents(conn: Connection, keep_id: int, duplicate_id: int) -> None:
                 )
             )
     conn.execute(delete(consents).where(consents.c.customer_id == duplicate_id))
+
+
+def _merge_touches(conn: Connection, keep_id: int, duplicate_id: int) -> None:
+    """The duplicate's plan decisions, staff tasks and outbox messages become the kept
+    customer's, so the planner sees what was already decided and sent for the person (no
+    second birthday call, contact pressure counted once) and the rep's call task opens the
+    profile that holds the timeline. A decision for an occasion the kept customer already
+    has one for stays on the duplicate: the kept one stands.
+    """
+    d = plan_decisions.c
+    kept = {
+        (str(moment), str(occasion))
+        for moment, occasion in conn.execute(
+            select(d.moment, d.occasion).where(d.customer_id == keep_id)
+        )
+    }
+    clashes = [
+        int(row.id)
+        for row in conn.execute(
+            select(d.id, d.moment, d.occasion).where(d.customer_id == duplicate_id)
+        )
+        if (row.moment, row.occasion) in kept
+    ]
+    conn.execute(
+        update(plan_decisions)
+        .where(d.customer_id == duplicate_id, d.id.notin_(clashes))
+        .values(customer_id=keep_id)
+    )
+    for table in (staff_tasks, outbox):
+        conn.execute(
+            update(table).where(table.c.customer_id == duplicate_id).values(customer_id=keep_id)
+        )
 
 
 def _merge_households(
