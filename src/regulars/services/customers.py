@@ -573,12 +573,18 @@ def _merge_consents(conn: Connection, keep_id: int, duplicate_id: int) -> None:
     conn.execute(delete(consents).where(consents.c.customer_id == duplicate_id))
 
 
+#: Outbox states a message never leaves (``store.outbox_tables``): history, not work.
+FINAL_STATUSES = ("sent", "failed", "dead", "suppressed")
+
+
 def _merge_touches(conn: Connection, keep_id: int, duplicate_id: int) -> None:
-    """The duplicate's plan decisions, staff tasks and outbox messages become the kept
+    """The duplicate's plan decisions, staff tasks and sent messages become the kept
     customer's, so the planner sees what was already decided and sent for the person (no
     second birthday call, contact pressure counted once) and the rep's call task opens the
     profile that holds the timeline. A decision for an occasion the kept customer already
-    has one for stays on the duplicate: the kept one stands.
+    has one for stays on the duplicate: the kept one stands. Messages still waiting stay
+    too, where the send guard suppresses them (a merged profile is sent nothing), so the
+    person never gets the same greeting from both profiles.
     """
     d = plan_decisions.c
     kept = {
@@ -599,10 +605,16 @@ def _merge_touches(conn: Connection, keep_id: int, duplicate_id: int) -> None:
         .where(d.customer_id == duplicate_id, d.id.notin_(clashes))
         .values(customer_id=keep_id)
     )
-    for table in (staff_tasks, outbox):
-        conn.execute(
-            update(table).where(table.c.customer_id == duplicate_id).values(customer_id=keep_id)
-        )
+    conn.execute(
+        update(staff_tasks)
+        .where(staff_tasks.c.customer_id == duplicate_id)
+        .values(customer_id=keep_id)
+    )
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.customer_id == duplicate_id, outbox.c.status.in_(FINAL_STATUSES))
+        .values(customer_id=keep_id)
+    )
 
 
 def _merge_households(
