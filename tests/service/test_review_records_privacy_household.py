@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 from regulars.domain.access import CLI
 from regulars.services import customers as service
 from regulars.services.privacy import erase_customer, export_customer
-from regulars.store.tables import household_members
+from regulars.store.tables import audit_log, household_members
 from regulars.store.uow import UnitOfWork
 from tests import factories
 
@@ -53,3 +53,21 @@ def test_erasing_a_person_blanks_his_row_in_another_customers_household(
     assert rows[0]["name"] == "[erased]"
     assert rows[0]["birthday"] is None
     assert rows[0]["customer_id"] is None
+
+
+def test_erasing_a_person_blanks_his_name_in_the_audit_of_the_household_that_listed_him(
+    engine: Engine, now: datetime
+) -> None:
+    maria, joao = _couple(engine, now)
+
+    erase_customer(UnitOfWork(engine), CLI, joao, now=now, confirm=True)
+
+    with engine.connect() as conn:
+        entry = conn.execute(
+            select(audit_log.c.after).where(
+                audit_log.c.action == "household.add_member", audit_log.c.entity_id == str(maria)
+            )
+        ).scalar_one()
+    assert "João" not in str(entry)
+    assert "1970" not in str(entry)
+    assert entry["relation"] == "spouse"

@@ -283,7 +283,7 @@ def _erase_one(conn: Connection, customer_id: int, now: datetime) -> None:
         )
     for entry_id, before, after in conn.execute(
         select(audit_log.c.id, audit_log.c.before, audit_log.c.after).where(
-            _audit_about([customer_id])
+            _audit_about([customer_id]) | _audit_naming(conn, [customer_id])
         )
     ).all():
         conn.execute(
@@ -397,17 +397,30 @@ def _mentioning(conn: Connection, ids: list[int]) -> list[tuple[int, str, dict[s
     """(id, type, payload) of the events that name one of ``ids`` in their payload."""
     found: list[tuple[int, str, dict[str, Any]]] = []
     for event_type, (id_key, _) in MENTIONS.items():
-        if conn.dialect.name == "postgresql":
-            named: Any = cast(func.jsonb_extract_path_text(events.c.payload, id_key), BigInteger)
-        else:
-            named = func.json_extract(events.c.payload, f"$.{id_key}")
         rows = conn.execute(
             select(events.c.id, events.c.payload)
-            .where(events.c.type == event_type, named.in_(ids))
+            .where(events.c.type == event_type, _json_id(conn, events.c.payload, id_key).in_(ids))
             .order_by(events.c.occurred_at, events.c.id)
         )
         found += [(int(event_id), event_type, payload) for event_id, payload in rows]
     return found
+
+
+def _json_id(conn: Connection, column: Any, key: str) -> Any:
+    """The id stored under ``key`` of a JSON column, as SQL (JSONB on PostgreSQL, text on
+    SQLite), so that the rows naming a customer are found without reading every row."""
+    if conn.dialect.name == "postgresql":
+        return cast(func.jsonb_extract_path_text(column, key), BigInteger)
+    return func.json_extract(column, f"$.{key}")
+
+
+def _audit_naming(conn: Connection, ids: list[int]) -> Any:
+    """Audit entries about another customer that name the person: a household member
+    added with a link to their profile (the entry keeps the name and birthday)."""
+    return and_(
+        audit_log.c.action == "household.add_member",
+        _json_id(conn, audit_log.c.after, "customer_id").in_(ids),
+    )
 
 
 def _mentions(conn: Connection, ids: list[int]) -> list[dict[str, Any]]:
