@@ -17,7 +17,7 @@ def test_a_large_spend_threshold_is_stated_to_the_cent() -> None:
 
     words = progress(program, 0, 0, date(2026, 5, 1)).words
 
-    assert words.startswith("90071992547409.93 EUR more spend")
+    assert words.startswith("90,071,992,547,409.93 EUR more spend")
 
 
 def test_a_small_shortfall_reads_in_euros_and_cents() -> None:

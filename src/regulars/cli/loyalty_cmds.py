@@ -18,6 +18,7 @@ from rich.table import Table
 from regulars.cli.common import NowOption, console, fail, runtime
 from regulars.domain.access import CLI
 from regulars.domain.errors import InvalidInput, RegularsError
+from regulars.domain.money import money_text
 from regulars.domain.program import Program, describe, load_program
 from regulars.insight.simulator import ProgramOutcome, Simulation, simulate
 from regulars.insight.simulator_report import render_html
@@ -122,7 +123,7 @@ def _outcome_table(sim: Simulation) -> Table:
         table.add_column(f"{role}{outcome.name}", justify="right")
 
     def money(o: ProgramOutcome, value: int) -> str:
-        return f"{value / 100:,.2f} {o.currency}"
+        return money_text(value, o.currency)
 
     rows: list[tuple[str, Any]] = [
         ("members", lambda o: f"{o.members:,}"),
@@ -278,7 +279,7 @@ def census_cmd(now: NowOption = None, as_json: JsonOption = False) -> None:
             f"{row['active']:,}",
             f"{row['active_share_percent']} %",
             ", ".join(f"{k} {v:,}" for k, v in row["tiers"].items()),
-            f"{row['liability'] / 100:,.2f} {row['currency']}",
+            money_text(row["liability"], row["currency"]),
         )
     console.print(table)
 

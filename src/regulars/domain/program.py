@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from regulars.domain.business import ZoneName
 from regulars.domain.customers import Role
 from regulars.domain.errors import FieldProblem, InvalidInput, problems_from_pydantic
+from regulars.domain.money import money_text
 
 Code = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,59}$")]
 Category = Annotated[str, Field(min_length=1, max_length=60)]
@@ -266,7 +267,7 @@ def describe(program: Program) -> list[str]:
     """What the program does, in sentences a member of staff could read out."""
     e = program.earning
     unit = (
-        f"{e.currency_unit / 100:g} {program.currency}"
+        money_text(e.currency_unit, program.currency)
         if e.currency_unit != 100
         else (f"1 {program.currency}")
     )
@@ -278,7 +279,7 @@ def describe(program: Program) -> list[str]:
         f"Earn {e.points_per_unit} point(s) per {unit} actually paid (after discounts"
         + (f", before {e.tax_rate_percent} % tax" if e.tax_rate_percent else "")
         + "), rounded down per purchase.",
-        f"100 points are worth {program.money_of(100) / 100:.2f} {program.currency}.",
+        f"100 points are worth {money_text(program.money_of(100), program.currency)}.",
     ]
     if e.excluded_categories:
         lines.append(f"Never rewarded: {', '.join(e.excluded_categories)}.")
@@ -310,7 +311,7 @@ def describe(program: Program) -> list[str]:
     )
     for tier in t.levels:
         need = (
-            f"{tier.threshold / 100:.2f} {program.currency} spent"
+            f"{money_text(tier.threshold, program.currency)} spent"
             if t.qualify_on == "spend"
             else f"{tier.threshold} points earned"
         )
@@ -337,7 +338,7 @@ def describe(program: Program) -> list[str]:
         only = f" (tier {reward.min_tier} and up)" if reward.min_tier else ""
         lines.append(
             f"Reward {reward.name}: {reward.points} points, worth "
-            f"{reward.value / 100:.2f} {program.currency}{only}."
+            f"{money_text(reward.value, program.currency)}{only}."
         )
     for role, limit in program.goodwill.limits.items():
         lines.append(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from regulars.domain.money import money_text
 from regulars.domain.program import Program, Tier
 
 Change = Literal["up", "down", "grace", "same"]
@@ -98,13 +99,6 @@ def review(program: Program, current: int, amount: int, reviews_since_grace: int
     )
 
 
-def _minor_units(amount: int) -> str:
-    """Minor units as the member reads them (12345 → "123.45"), in integers: through a float
-    a large amount loses its last cents."""
-    whole, cents = divmod(amount, 100)
-    return f"{whole}.{cents:02d}"
-
-
 @dataclass(frozen=True)
 class Progress:
     next_tier: Tier | None
@@ -122,7 +116,7 @@ def progress(program: Program, current: int, amount: int, by: date | None) -> Pr
     needed = max(0, nxt.threshold - amount)
     percent = min(100, amount * 100 // nxt.threshold) if nxt.threshold else 100
     if program.tiers.qualify_on == "spend":
-        how = f"{_minor_units(needed)} {program.currency} more spend"
+        how = f"{money_text(needed, program.currency)} more spend"
     else:
         how = f"{needed} more points"
     if by is not None:

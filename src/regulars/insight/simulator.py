@@ -31,6 +31,7 @@ from sqlalchemy import Connection, String, func, select, type_coerce
 
 from regulars.domain.earning import MemberEarning, Rates, earn_purchase
 from regulars.domain.ledger import add_months
+from regulars.domain.money import amount_text, money_text
 from regulars.domain.program import Program
 from regulars.domain.tiers import month_key, review, tier_for, window_months
 from regulars.store.loyalty_tables import loyalty_members, loyalty_redemptions
@@ -715,8 +716,8 @@ def findings(
         breakage = p.expired * 100 // p.issued
         out.append(
             f"{proposed_program.name} would have issued {p.issued:,} points "
-            f"({p.issued_value / 100:,.2f} {cur}); {p.redeemed:,} redeemed, {p.expired:,} "
-            f"expired ({breakage} % breakage), leaving {p.liability / 100:,.2f} {cur} owed."
+            f"({money_text(p.issued_value, cur)}); {p.redeemed:,} redeemed, {p.expired:,} "
+            f"expired ({breakage} % breakage), leaving {money_text(p.liability, cur)} owed."
         )
     issued_by_rules = sum(v for v in p.per_rule.values() if v > 0) or 1
     bonuses = sum(v for k, v in p.per_rule.items() if "bonus" in k and "tier" not in k)
@@ -748,8 +749,8 @@ def findings(
         delta = p.issued_value - b.issued_value
         word = "more" if delta >= 0 else "less"
         out.append(
-            f"Compared with {b.name}: {abs(delta) / 100:,.2f} {cur} {word} in points issued; "
-            f"liability {b.liability / 100:,.2f} → {p.liability / 100:,.2f} {cur}."
+            f"Compared with {b.name}: {money_text(abs(delta), cur)} {word} in points issued; "
+            f"liability {amount_text(b.liability)} → {money_text(p.liability, cur)}."
         )
         d = sim.differences
         if d.get("higher_than_baseline") or d.get("lower_than_baseline"):
@@ -761,8 +762,8 @@ def findings(
     light = p.cost_per_member.get(SEGMENTS[0], {})
     if heavy.get("members") and light.get("members"):
         out.append(
-            f"A regular (12+ purchases) costs {heavy['cost_per_member'] / 100:,.2f} {cur}, a "
-            f"one-off buyer {light['cost_per_member'] / 100:,.2f} {cur} over the period."
+            f"A regular (12+ purchases) costs {money_text(heavy['cost_per_member'], cur)}, a "
+            f"one-off buyer {money_text(light['cost_per_member'], cur)} over the period."
         )
     if p.moved_down:
         out.append(f"{p.moved_down:,} members would drop a tier during the period.")

@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
+from regulars.domain.money import money_text
 from regulars.insight.simulator import ProgramOutcome, Simulation
 
 PALETTE = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b7791f", "#c53030")
@@ -127,7 +128,7 @@ purchases and returns replayed in {{ "%.1f"|format(sim.seconds) }} s.</p>
 <table><tr><th>segment</th><th>members</th><th>points issued</th><th>cost per member</th></tr>
 {% for name, seg in p.cost_per_member.items() %}<tr><td>{{ name }}</td>
 <td>{{ "{:,}".format(seg.members) }}</td><td>{{ "{:,}".format(seg.points) }}</td>
-<td>{{ "%.2f"|format(seg.cost_per_member / 100) }} {{ p.currency }}</td></tr>{% endfor %}</table>
+<td>{{ seg.cost_per_member|money(p.currency) }}</td></tr>{% endfor %}</table>
 <h2>Who moves</h2>
 <p>During the period {{ "{:,}".format(p.moved_up) }} members would move up and
 {{ "{:,}".format(p.moved_down) }} down.</p>
@@ -158,11 +159,12 @@ ROWS = (
 def render_html(sim: Simulation) -> str:
     """The whole report as one HTML string."""
     env = Environment(autoescape=select_autoescape(default=True), trim_blocks=True)
+    env.filters["money"] = money_text
     p, b = sim.proposed, sim.baseline
 
     def fmt(outcome: ProgramOutcome, key: str, money: bool) -> str:
         value: int = getattr(outcome, key)
-        return f"{value / 100:,.2f} {outcome.currency}" if money else f"{value:,}"
+        return money_text(value, outcome.currency) if money else f"{value:,}"
 
     both = [(f"baseline: {b.name}", b)] if b is not None else []
     both.append((f"proposed: {p.name}" if b is not None else p.name, p))

@@ -23,6 +23,7 @@ from regulars.domain.briefs import (
 )
 from regulars.domain.errors import NotFound
 from regulars.domain.moments import Candidate, MomentKind
+from regulars.domain.money import amount_text
 from regulars.services.access import access_customer
 from regulars.store.moment_queries import is_unhappy, location_zones, open_complaints
 from regulars.store.planner_tables import plan_decisions, staff_tasks
@@ -237,7 +238,7 @@ def _interaction(kind: str, at: datetime, data: dict[str, Any], amount: Any) -> 
     elif kind == "purchase":
         paid = int(amount or 0)
         items = sum(int(line.get("quantity", 1)) for line in data.get("lines", []))
-        summary = f"bought {items} item(s) for {paid // 100}.{paid % 100:02d}"
+        summary = f"bought {items} item(s) for {amount_text(paid)}"
     elif kind == "survey_answer":
         score = int(data.get("score", 0))
         emotion = "unhappy" if is_unhappy(kind, data) else ("happy" if score >= 9 else "neutral")

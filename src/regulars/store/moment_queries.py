@@ -36,6 +36,7 @@ from regulars.domain.moments import (
     birthday_keys,
     enrolment_days,
 )
+from regulars.domain.money import amount_text
 from regulars.domain.playbooks import Thresholds
 from regulars.store.lookups import chunked
 from regulars.store.planner_tables import plan_decisions
@@ -251,7 +252,7 @@ def _purchases(conn: Connection, day: date, scope: Scope, large: int) -> list[Ca
                     int(cid),
                     MomentKind.large_purchase,
                     str(eid),
-                    f"{total // 100}.{total % 100:02d}",
+                    amount_text(total),
                     {"amount": total},
                 )
             )

@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from regulars.domain.money import money_text
 from regulars.services.accounts import StaffSession
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -101,9 +102,7 @@ def money(minor: int | None, currency: str = "EUR") -> str:
     """Integer minor units as the till prints them: 1234 → "12.34 EUR"."""
     if minor is None:
         return ""
-    sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(int(minor)), 100)
-    return f"{sign}{whole:,}.{cents:02d} {currency}"
+    return money_text(minor, currency)
 
 
 def count(value: int | None) -> str:
