@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from regulars.domain.events import Channel
+from regulars.domain.events import Channel, RowId
 
 #: ASCII digits only (``\d`` would take Arabic-Indic or full-width ones no SMS network reads).
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -185,7 +185,7 @@ class CustomerIn(_Contact):
     quiet_hours: QuietHours | None = None
     city: Annotated[str, Field(max_length=120)] = ""
     home_location: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    owner_staff_id: Annotated[int, Field(gt=0)] | None = None
+    owner_staff_id: RowId | None = None
     status: Literal["active", "do_not_contact", "deceased"] = "active"
     consents: list[ConsentIn] = []
     external_refs: dict[
@@ -216,7 +216,7 @@ class CustomerPatch(_Contact):
     quiet_hours: QuietHours | None = None
     city: Annotated[str, Field(max_length=120)] | None = None
     home_location: Annotated[str, Field(min_length=1, max_length=40)] | None = None
-    owner_staff_id: Annotated[int, Field(gt=0)] | None = None
+    owner_staff_id: RowId | None = None
     status: Literal["active", "do_not_contact", "deceased"] | None = None
 
     def changes(self) -> dict[str, Any]:
@@ -230,7 +230,7 @@ class HouseholdMemberIn(_Input):
     name: PersonName
     relation: Literal["spouse", "partner", "child", "parent", "other"] = "spouse"
     birthday: date | None = None
-    customer_id: Annotated[int, Field(gt=0)] | None = None
+    customer_id: RowId | None = None
 
 
 class AssetIn(_Input):

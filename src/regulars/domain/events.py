@@ -27,6 +27,9 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 from regulars.domain.errors import FieldProblem, problems_from_pydantic
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+#: A row's id as another row or a request names it: positive and within a 64-bit integer,
+#: the widest id either database keeps, so a mistyped id is a named problem, not a crash.
+RowId = Annotated[int, Field(gt=0, le=2**63 - 1)]
 Text = Annotated[str, Field(max_length=5000)]
 Tag = Annotated[str, Field(min_length=1, max_length=40)]
 Minor = Annotated[int, Field(ge=0, le=10**12, description="Money in minor units (cents).")]
@@ -60,12 +63,12 @@ class EventBase(_Strict):
     source: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.:-]+$")]
     external_id: Annotated[str, Field(min_length=1, max_length=120)]
     occurred_at: AwareDatetime
-    customer_id: Annotated[int, Field(gt=0)] | None = None
+    customer_id: RowId | None = None
     card_number: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     location: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
         default=None, description="Location code, e.g. CAFE-LIS."
     )
-    staff_id: Annotated[int, Field(gt=0)] | None = None
+    staff_id: RowId | None = None
 
     #: Event types that concern the whole business (a recall), not one customer.
     customer_optional: ClassVar[bool] = False
@@ -169,7 +172,7 @@ class Call(EventBase):
     emotion: Emotion | None = None
     notes: Text = ""
     duration_s: Annotated[int, Field(ge=0, le=86_400)] | None = None
-    task_id: Annotated[int, Field(gt=0)] | None = None
+    task_id: RowId | None = None
 
 
 class Message(EventBase):
@@ -188,7 +191,7 @@ class SurveyAnswer(EventBase):
     kind: Literal["nps", "csat"] = "nps"
     score: Annotated[int, Field(ge=0, le=10)]
     comment: Text = ""
-    about_staff_id: Annotated[int, Field(gt=0)] | None = None
+    about_staff_id: RowId | None = None
     touchpoint: Annotated[str, Field(max_length=60)] = ""
 
     @model_validator(mode="after")
@@ -211,7 +214,7 @@ class Ticket(EventBase):
 class Referral(EventBase):
     type: Literal["referral"] = "referral"
     code: Annotated[str, Field(min_length=1, max_length=60)]
-    friend_customer_id: Annotated[int, Field(gt=0)] | None = None
+    friend_customer_id: RowId | None = None
     friend_name: Annotated[str, Field(max_length=200)] = ""
 
 
@@ -276,7 +279,7 @@ class Merged(EventBase):
     """This customer absorbed a duplicate profile; both timelines are now one."""
 
     type: Literal["merged"] = "merged"
-    merged_customer_id: Annotated[int, Field(gt=0)]
+    merged_customer_id: RowId
 
 
 Event = Annotated[
