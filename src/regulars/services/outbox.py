@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -229,6 +230,23 @@ class _Clock:
         return self.start + timedelta(seconds=time.monotonic() - self.began)
 
 
+@dataclass(frozen=True)
+class _Worker:
+    """One run of the worker: its name for the send log, and a claim no other run shares.
+
+    Rows are claimed under ``claim``, not the name: two processes started with the same
+    ``--worker-id`` (replicas of one deployment) must still tell their claims apart, or one
+    would send a row the other took over after its lease ran out.
+    """
+
+    name: str
+    claim: str
+
+    @classmethod
+    def start(cls, name: str) -> _Worker:
+        return cls(name, f"{name[:100]}/{uuid.uuid4().hex[:12]}")
+
+
 def deliver_outbox(
     uow: UnitOfWork,
     channels: Mapping[str, Channel],
@@ -241,18 +259,19 @@ def deliver_outbox(
     """Send up to ``limit`` due messages; each row is claimed, guarded, sent and recorded."""
     policy = policy or DeliveryPolicy()
     clock = _Clock(now)
+    worker = _Worker.start(worker_id)
     report = DeliveryReport()
     try:
         while report.claimed < limit:
             size = min(policy.claim_size, limit - report.claimed)
-            batch = _claim(uow, clock, worker_id, size, policy.lease_s)
+            batch = _claim(uow, clock, worker, size, policy.lease_s)
             if not batch:
                 break
             report.claimed += len(batch)
             for row, recovered in batch:
                 if recovered:
                     report.recovered += 1
-                _deliver_one(uow, channels, row, clock, worker_id, policy, report)
+                _deliver_one(uow, channels, row, clock, worker, policy, report)
     finally:
         for channel in channels.values():
             channel.close()
@@ -260,7 +279,7 @@ def deliver_outbox(
 
 
 def _claim(
-    uow: UnitOfWork, clock: _Clock, worker_id: str, size: int, lease_s: float
+    uow: UnitOfWork, clock: _Clock, worker: _Worker, size: int, lease_s: float
 ) -> list[tuple[dict[str, Any], bool]]:
     """Take up to ``size`` due rows (or rows whose worker's lease ran out) and commit the claim."""
     o = outbox.c
@@ -285,7 +304,7 @@ def _claim(
             .where(o.id.in_(ids))
             .values(
                 status="sending",
-                claimed_by=worker_id,
+                claimed_by=worker.claim,
                 claimed_until=at + timedelta(seconds=lease_s),
                 updated_at=at,
             )
@@ -298,7 +317,7 @@ def _claim(
                     r.id,
                     r.attempts,
                     at,
-                    worker_id,
+                    worker.name,
                     "lease_expired",
                     f"worker {r.claimed_by} stopped before recording an answer; taken over",
                 )
@@ -313,12 +332,12 @@ def _deliver_one(
     channels: Mapping[str, Channel],
     row: dict[str, Any],
     clock: _Clock,
-    worker_id: str,
+    worker: _Worker,
     policy: DeliveryPolicy,
     report: DeliveryReport,
 ) -> None:
     """Guard, render, send and record one claimed row."""
-    prepared = _prepare(uow, channels, row, clock, worker_id, policy, report)
+    prepared = _prepare(uow, channels, row, clock, worker, policy, report)
     if prepared is None:
         return
     message, attempt = prepared
@@ -327,7 +346,7 @@ def _deliver_one(
         result = channel.send(message)
     except Exception as error:  # a channel bug must not lose the row: retry it
         result = SendResult.transient(f"channel error: {type(error).__name__}: {error}")
-    _record(uow, row, message, attempt, result, clock, worker_id, policy, report)
+    _record(uow, row, message, attempt, result, clock, worker, policy, report)
 
 
 def _prepare(
@@ -335,7 +354,7 @@ def _prepare(
     channels: Mapping[str, Channel],
     row: dict[str, Any],
     clock: _Clock,
-    worker_id: str,
+    worker: _Worker,
     policy: DeliveryPolicy,
     report: DeliveryReport,
 ) -> tuple[Message, int] | None:
@@ -344,7 +363,7 @@ def _prepare(
     with uow:
         conn = uow.conn
         at = clock.now()
-        mine = and_(o.id == row["id"], o.status == "sending", o.claimed_by == worker_id)
+        mine = and_(o.id == row["id"], o.status == "sending", o.claimed_by == worker.claim)
         try:
             verdict = check_send(
                 conn,
@@ -361,7 +380,7 @@ def _prepare(
                 row,
                 int(row["attempts"]) + 1,
                 at,
-                worker_id,
+                worker,
                 policy,
                 report,
                 detail,
@@ -389,7 +408,7 @@ def _prepare(
                     updated_at=at,
                 )
             )
-            _log(conn, row["id"], row["attempts"], at, worker_id, values["status"], reason)
+            _log(conn, row["id"], row["attempts"], at, worker.name, values["status"], reason)
             uow.commit()
             if values["status"] == "deferred":
                 report.deferred += 1
@@ -400,7 +419,7 @@ def _prepare(
         channel = channels.get(row["channel"])
         built = _build_message(conn, row, channel, policy)
         if isinstance(built, str):
-            _finish(conn, row, attempt, at, worker_id, "failed", built, subject="")
+            _finish(conn, row, attempt, at, worker, "failed", built, subject="")
             uow.commit()
             report.failed += 1
             return None
@@ -519,7 +538,7 @@ def _record(
     attempt: int,
     result: SendResult,
     clock: _Clock,
-    worker_id: str,
+    worker: _Worker,
     policy: DeliveryPolicy,
     report: DeliveryReport,
 ) -> None:
@@ -533,7 +552,7 @@ def _record(
                 row,
                 attempt,
                 at,
-                worker_id,
+                worker,
                 "sent",
                 result.detail,
                 message.subject,
@@ -542,11 +561,11 @@ def _record(
             report.sent += 1
             report.keys_sent.append(row["key"])
         elif result.outcome == "permanent":
-            _finish(conn, row, attempt, at, worker_id, "failed", result.detail, message.subject)
+            _finish(conn, row, attempt, at, worker, "failed", result.detail, message.subject)
             report.failed += 1
         else:
             _transient(
-                conn, row, attempt, at, worker_id, policy, report, result.detail, message.subject
+                conn, row, attempt, at, worker, policy, report, result.detail, message.subject
             )
         uow.commit()
 
@@ -556,7 +575,7 @@ def _transient(
     row: dict[str, Any],
     attempt: int,
     at: datetime,
-    worker_id: str,
+    worker: _Worker,
     policy: DeliveryPolicy,
     report: DeliveryReport,
     detail: str,
@@ -565,7 +584,7 @@ def _transient(
     """A failure worth retrying: back off, or give up (dead letter) after the last attempt."""
     if attempt >= policy.max_attempts:
         last = f"gave up after {attempt} attempts; last error: {detail}"
-        _finish(conn, row, attempt, at, worker_id, "dead", last, subject)
+        _finish(conn, row, attempt, at, worker, "dead", last, subject)
         report.dead += 1
         return
     retry_at = at + retry_delay(
@@ -584,7 +603,7 @@ def _transient(
             updated_at=at,
         )
     )
-    logged = _log(conn, row["id"], attempt, at, worker_id, "transient", detail)
+    logged = _log(conn, row["id"], attempt, at, worker.name, "transient", detail)
     when = retry_at.isoformat(timespec="seconds")
     _timeline(conn, row, attempt, logged, at, "failed", subject, f"{detail} (retry at {when})")
     report.retrying += 1
@@ -595,7 +614,7 @@ def _finish(
     row: dict[str, Any],
     attempt: int,
     at: datetime,
-    worker_id: str,
+    worker: _Worker,
     status: str,
     detail: str,
     subject: str,
@@ -619,7 +638,7 @@ def _finish(
         .where(
             outbox.c.id == row["id"],
             outbox.c.status == "sending",
-            outbox.c.claimed_by == worker_id,
+            outbox.c.claimed_by == worker.claim,
         )
         .values(**values)
     ).rowcount
@@ -635,7 +654,7 @@ def _finish(
         row["id"],
         attempt,
         at,
-        worker_id,
+        worker.name,
         "permanent" if status == "failed" else status,
         detail,
     )
