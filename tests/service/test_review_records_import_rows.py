@@ -95,3 +95,22 @@ def test_the_empty_trailing_columns_a_spreadsheet_leaves_are_read_past(
     assert [(p.line, p.reason) for p in report.problems] == [
         (3, "column 4 has a value but no name")
     ]
+
+
+def test_a_too_long_consent_source_is_reported_in_the_column_it_was_typed_in(
+    engine: Engine, now: datetime, tmp_path: Path
+) -> None:
+    long = "paper form " * 12
+    path = _write(
+        tmp_path,
+        "card_number,first_name,consent_email,consent_source,consent_sms,consent_sms_source\n"
+        f"C-0001,Inês,yes,{long},,\n"
+        f"C-0002,Tom,,,yes,{long}\n",
+    )
+
+    report = import_customers(engine, CLI, path, now=now)
+
+    assert [(p.line, p.column) for p in report.problems] == [
+        (2, "consent_source"),
+        (3, "consent_sms_source"),
+    ]

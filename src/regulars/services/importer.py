@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, select
 
 from regulars.domain.access import Actor
-from regulars.domain.customers import CustomerIn, normalise_card_number
+from regulars.domain.customers import ConsentIn, CustomerIn, normalise_card_number
 from regulars.domain.errors import (
     FieldProblem,
     InvalidInput,
@@ -443,7 +443,9 @@ def _customer_data(
         CustomerIn.model_validate(data)
     except ValidationError as error:
         problems += [
-            FieldProblem(_column(p.field), p.message) for p in problems_from_pydantic(error)
+            FieldProblem(_column(p.field), p.message)
+            for p in problems_from_pydantic(error)
+            if not p.field.startswith("consents.")  # each already named by ``_consents``
         ]
     return data, problems
 
@@ -521,8 +523,25 @@ def _consents(
             if at.tzinfo is None:
                 problems.append(FieldProblem(column, "give a time zone offset, e.g. +00:00"))
                 continue
-        how = row.get(f"consent_{channel}_source") or row.get("consent_source") or "import"
-        out.append({"channel": channel, "granted": answer in YES, "at": at, "source": how})
+        own = f"consent_{channel}_source"
+        how_column = own if row.get(own) else "consent_source"
+        consent = {
+            "channel": channel,
+            "granted": answer in YES,
+            "at": at,
+            "source": row.get(how_column) or "import",
+        }
+        try:
+            ConsentIn.model_validate(consent)
+        except ValidationError as error:
+            # Named by the column the value came from (the model only knows "source").
+            columns = {"source": how_column, "at": column}
+            problems += [
+                FieldProblem(columns.get(p.field, f"consent_{channel}"), p.message)
+                for p in problems_from_pydantic(error)
+            ]
+            continue
+        out.append(consent)
     return out, problems
 
 
