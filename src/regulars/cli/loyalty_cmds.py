@@ -208,6 +208,9 @@ def register(app: typer.Typer) -> None:
         customer_id: int,
         reward: str,
         program: Annotated[str | None, typer.Option("--program")] = None,
+        location: Annotated[
+            str | None, typer.Option("--location", help="where the reward is handed over")
+        ] = None,
         now: NowOption = None,
         as_json: JsonOption = False,
     ) -> None:
@@ -215,7 +218,7 @@ def register(app: typer.Typer) -> None:
         rt = runtime(now)
         try:
             answer = redeem.redeem(
-                rt.uow(), CLI, customer_id, reward, now=rt.now(), program=program
+                rt.uow(), CLI, customer_id, reward, now=rt.now(), program=program, location=location
             )
         except RegularsError as error:
             _explain(error)

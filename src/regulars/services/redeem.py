@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from regulars.domain.access import Actor
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.domain.rewards import redemption_problem
-from regulars.services.access import access_live_customer, require
+from regulars.services.access import access_live_customer, require, require_location
 from regulars.services.loyalty_book import Book, current_programs, load_members, settle
 from regulars.store import audit
 from regulars.store.ids import insert_one
@@ -30,6 +30,7 @@ from regulars.store.loyalty_tables import (
     loyalty_redemptions,
     loyalty_rewards,
 )
+from regulars.store.tables import locations
 from regulars.store.uow import UnitOfWork
 
 
@@ -41,13 +42,23 @@ def redeem(
     *,
     now: datetime,
     program: str | None = None,
-    location_id: int | None = None,
+    location: str | None = None,
 ) -> dict[str, Any]:
-    """Spend a member's points on a reward; InvalidInput (nothing written) when they can't."""
+    """Spend a member's points on a reward; InvalidInput (nothing written) when they can't.
+
+    ``location`` is the code of the shop where the reward is handed over, kept on the
+    redemption so each location can see what it gave out; staff may name only their own.
+    """
     require(actor, "loyalty:write")
     with uow:
         conn = uow.conn
         access_live_customer(conn, actor, customer_id)
+        location_id: int | None = None
+        if location is not None:
+            location_id = conn.scalar(select(locations.c.id).where(locations.c.code == location))
+            if location_id is None:
+                raise InvalidInput([FieldProblem("location", f"unknown location {location!r}")])
+            require_location(actor, location_id)
         programs = current_programs(conn)
         candidates = [
             lp
@@ -163,6 +174,7 @@ def redeem(
             "value": reward.value,
             "currency": lp.program.currency,
             "available_points": member.available,
+            "location": location,
         }
         audit.record(
             conn,

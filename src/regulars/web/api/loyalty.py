@@ -97,6 +97,8 @@ class RewardOut(BaseModel):
 class RedemptionIn(_In):
     reward: Annotated[str, Field(min_length=1, max_length=60)]
     program: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    #: The location code where the reward is handed over (kept on the redemption).
+    location: Annotated[str, Field(min_length=1, max_length=40)] | None = None
 
 
 class RedemptionOut(BaseModel):
@@ -108,6 +110,7 @@ class RedemptionOut(BaseModel):
     value: int
     currency: str
     available_points: int
+    location: str | None = None
 
 
 class GoodwillIn(_In):
@@ -237,6 +240,7 @@ def create_redemption(
             body.reward,
             now=runtime.now(),
             program=body.program,
+            location=body.location,
         )
 
     return idempotent(request, actor, idempotency_key, body.model_dump(mode="json"), produce)
