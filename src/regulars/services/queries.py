@@ -469,9 +469,10 @@ def _read_cursor(cursor: str) -> tuple[datetime, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         at_text, id_text = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
         at = datetime.fromisoformat(at_text)
-        if at.tzinfo is None:
-            raise ValueError("naive")
-        return at, int(id_text)
+        last_id = int(id_text)
+        if at.tzinfo is None or not 0 < last_id < 2**63:  # what the id column can hold
+            raise ValueError("not a timeline position")
+        return at, last_id
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise InvalidInput(
             [FieldProblem("cursor", "not a cursor this API gave out; start from the first page")]
