@@ -55,3 +55,18 @@ def test_a_call_due_today_in_denver_stays_in_the_api_queue_all_evening(
     listed = {t["id"]: t for t in answer.json()["tasks"]}
     assert task in listed, "the call vanished from the queue at 18:00 Denver time"
     assert listed[task]["overdue"] is False
+
+
+def test_the_api_plan_defaults_to_the_day_at_the_location_asked_for(
+    engine: Engine, client_for: ClientFor
+) -> None:
+    _call_due_today_in_denver(engine)
+    factories.location(engine, EVENING_IN_DENVER, code="CAFE-LIS")
+    owner = client_for("owner")
+
+    in_denver = owner.get("/api/v1/plan", params={"location": "CAFE-DEN"})
+    in_lisbon = owner.get("/api/v1/plan", params={"location": "CAFE-LIS"})
+
+    assert in_denver.status_code == 200, in_denver.text
+    assert in_denver.json()["date"] == "2026-04-30"  # still Thursday evening in Denver
+    assert in_lisbon.json()["date"] == "2026-05-01"  # 04:00 on Friday in Lisbon

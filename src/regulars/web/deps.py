@@ -50,14 +50,16 @@ def get_now(request: Request) -> datetime:
     return get_runtime(request).now()
 
 
-def local_today(runtime: Runtime, actor: Actor) -> date:
-    """Today where the caller works (their first location's time zone), not in UTC.
+def local_today(runtime: Runtime, actor: Actor, location: str | None = None) -> date:
+    """Today where the caller works (``location``, else their first location), not in UTC.
 
     A task due today in Denver must stay in the queue all evening, though UTC has moved on
     to tomorrow at 18:00 there; the console and the API count the day the same way.
     """
     places = list_locations(runtime.uow(readonly=True), actor)
-    zone = ZoneInfo(places[0].timezone) if places else ZoneInfo("UTC")
+    named = [place for place in places if place.code == location]
+    chosen = named or places
+    zone = ZoneInfo(chosen[0].timezone) if chosen else ZoneInfo("UTC")
     return runtime.now().astimezone(zone).date()
 
 

@@ -93,12 +93,17 @@ def post_greeted(
 def get_plan(
     actor: ActorDep,
     runtime: RuntimeDep,
-    now: NowDep,
-    day: Annotated[date | None, Query(alias="date", description="Default: today (UTC).")] = None,
+    day: Annotated[
+        date | None,
+        Query(
+            alias="date",
+            description="Default: today at the location asked for, else where the caller works.",
+        ),
+    ] = None,
     location: Annotated[str | None, Query(description="A location code.")] = None,
 ) -> Any:
     require(actor, "planner:read")
-    the_day = day or now.date()
+    the_day = day or local_today(runtime, actor, location)
     decisions = plan_of_day(runtime.uow(readonly=True), actor, the_day, location=location)
     return {"date": the_day.isoformat(), "decisions": decisions}
 
