@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from regulars.services.outbox import (
@@ -14,7 +14,7 @@ from regulars.services.outbox import (
     outbox_counts,
     requeue_message,
 )
-from regulars.web.deps import ActorDep, RuntimeDep
+from regulars.web.deps import ActorDep, IdempotencyKey, RuntimeDep, idempotent
 from regulars.web.schemas import ErrorOut
 
 router = APIRouter(
@@ -96,9 +96,21 @@ def message_view(actor: ActorDep, runtime: RuntimeDep, key: str) -> OutboxHistor
     summary="Send a failed or dead message again (managers)",
     responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
 )
-def retry_message(actor: ActorDep, runtime: RuntimeDep, key: str) -> RequeuedOut:
-    requeue_message(runtime.uow(), actor, key, now=runtime.now())
-    return RequeuedOut(key=key, status="queued")
+def retry_message(
+    request: Request,
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    key: str,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """An integration that lost the answer may send the same ``Idempotency-Key`` again and
+    gets the first answer, not a 409 for a message its own first call queued."""
+
+    def produce() -> tuple[int, Any]:
+        requeue_message(runtime.uow(), actor, key, now=runtime.now())
+        return 200, RequeuedOut(key=key, status="queued")
+
+    return idempotent(request, actor, idempotency_key, {"key": key}, produce)
 
 
 __all__ = ["router"]
