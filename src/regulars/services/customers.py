@@ -512,6 +512,24 @@ def _add_ref(conn: Connection, customer_id: int, source: str, external_id: str) 
 def _write_consent(
     conn: Connection, customer_id: int, consent: ConsentIn, actor: Actor, now: datetime
 ) -> None:
+    """Record a statement; a grant older than the statement on record cannot overturn it.
+
+    A paper form signed on the 1st, typed in after the customer unsubscribed on the 20th,
+    would otherwise switch e-mail back on; the newer statement stands (as in a merge), and
+    the clerk is told so instead of being silently ignored. A withdrawal always applies,
+    whatever its date: an unsubscribe is never refused.
+    """
+    on_record = conn.scalar(
+        select(consents.c.at).where(
+            consents.c.customer_id == customer_id, consents.c.channel == consent.channel.value
+        )
+    )
+    if consent.granted and on_record is not None and on_record > consent.at:
+        raise Conflict(
+            f"a newer {consent.channel.value} consent statement ({on_record.isoformat()}) "
+            "is on record; a statement the customer gives again is recorded with today's time",
+            field="at",
+        )
     conn.execute(
         delete(consents).where(
             consents.c.customer_id == customer_id, consents.c.channel == consent.channel.value
