@@ -178,3 +178,16 @@ def test_an_export_to_a_folder_that_does_not_exist_stops_before_it_is_audited(
     with make_engine(cli_db).connect() as conn:
         exports = conn.scalar(select(func.count()).where(audit_log.c.action == "customer.export"))
     assert exports == 0
+
+
+def test_a_refused_export_leaves_the_file_already_at_that_path_untouched(
+    cli_db: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "last-week.json"
+    target.write_text('{"kept": true}\n', encoding="utf-8")
+
+    code, out = run("customer", "export", "99", "--out", str(target))
+
+    assert code == 2, out
+    assert target.read_text(encoding="utf-8") == '{"kept": true}\n'
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []

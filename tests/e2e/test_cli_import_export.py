@@ -167,3 +167,16 @@ def test_an_output_file_that_cannot_be_written_is_named_not_a_traceback(
 
     assert code == 2
     assert "cannot write here" in out and "Traceback" not in out
+
+
+def test_a_refused_export_leaves_the_file_already_at_that_path_untouched(
+    shop: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "customers.csv"
+    target.write_text("yesterday's export\n", encoding="utf-8")
+
+    code, out = run("export", "customers", "--location", "NOWHERE", "--out", str(target))
+
+    assert code == 2, out
+    assert target.read_text(encoding="utf-8") == "yesterday's export\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []

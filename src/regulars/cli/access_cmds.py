@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from regulars.cli.common import NowOption, console, fail, runtime
+from regulars.cli.common import NowOption, console, fail, runtime, written_when_done
 from regulars.domain.access import CLI
 from regulars.domain.errors import InvalidInput, RegularsError
 from regulars.services import accounts, privacy
@@ -184,21 +184,25 @@ def customer_export(
 ) -> None:
     """Everything held about a customer, as JSON (for a data access request)."""
     rt = runtime(now)
-    try:  # open the file first: the export is audited, so it must not fail after it
-        handle = out.open("w", encoding="utf-8") if out is not None else sys.stdout
-    except OSError as error:
-        raise fail(f"{out}: cannot write here ({error.strerror or error})") from None
-    try:
-        document = privacy.export_customer(rt.uow(), CLI, customer_id, now=rt.now())
-        handle.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
-    except RegularsError as error:
-        if out is not None:
-            handle.close()
-            out.unlink()
-        raise _explain(error) from None
-    if out is not None:
-        handle.close()
-        console.print(f"Wrote {out}")
+    if out is None:
+        try:
+            document = privacy.export_customer(rt.uow(), CLI, customer_id, now=rt.now())
+        except RegularsError as error:
+            raise _explain(error) from None
+        sys.stdout.write(_as_json(document))
+        return
+    # The file is checked first: the export is audited, so it must not fail after it.
+    with written_when_done(out) as handle:
+        try:
+            document = privacy.export_customer(rt.uow(), CLI, customer_id, now=rt.now())
+        except RegularsError as error:
+            raise _explain(error) from None
+        handle.write(_as_json(document))
+    console.print(f"Wrote {out}")
+
+
+def _as_json(document: object) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 @customer_app.command("erase")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from regulars.cli.common import NowOption, console, errors, fail, runtime
+from regulars.cli.common import NowOption, console, errors, fail, runtime, written_when_done
 from regulars.domain.access import CLI
 from regulars.domain.errors import RegularsError
 from regulars.services import exporter, importer
@@ -125,21 +125,17 @@ def register(app: typer.Typer) -> None:
         write = exporter.export_customers if what == What.customers else exporter.export_events
         try:
             total = count(rt.engine, CLI, location=location)
-            handle = _open_for_writing(out) if out else sys.stdout
-            try:
-                with _bar(f"exporting {what.value}", total, errors) as advance:
-                    written = write(
-                        rt.engine,
-                        CLI,
-                        handle,
-                        fmt=fmt.value,
-                        location=location,
-                        progress=advance,
-                        now=rt.now(),
-                    )
-            finally:
-                if out:
-                    handle.close()
+            target = written_when_done(out) if out else nullcontext(sys.stdout)
+            with target as handle, _bar(f"exporting {what.value}", total, errors) as advance:
+                written = write(
+                    rt.engine,
+                    CLI,
+                    handle,
+                    fmt=fmt.value,
+                    location=location,
+                    progress=advance,
+                    now=rt.now(),
+                )
         except RegularsError as error:
             fail(error.message)
         finally:
@@ -175,21 +171,13 @@ def _run_import(
         rt.engine.dispose()
     _print_report(report)
     if report_path is not None:
-        with _open_for_writing(report_path) as handle:
+        with written_when_done(report_path) as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(("line", "column", "reason"))
             writer.writerows((p.line, p.column, p.reason) for p in report.problems)
         console.print(f"Rejected rows written to [bold]{report_path}[/]")
     if report.rejected:
         raise typer.Exit(1)
-
-
-def _open_for_writing(path: Path) -> TextIO:
-    """A file to write, or a one-line error naming it (a missing folder, no permission)."""
-    try:
-        return path.open("w", encoding="utf-8", newline="")
-    except OSError as error:
-        raise fail(f"{path}: cannot write here ({error.strerror or error})") from None
 
 
 def _print_report(report: importer.ImportReport) -> None:
