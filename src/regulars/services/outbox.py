@@ -820,8 +820,13 @@ def requeue_message(uow: UnitOfWork, actor: Actor, key: str, *, now: datetime) -
     o = outbox.c
     with uow:
         conn = uow.conn
+        # Locked while we decide: a second "send again" pressed at the same moment waits,
+        # then sees the message queued (or already claimed by a worker) and is refused,
+        # instead of resetting a row that is being sent into a second send.
         found = conn.execute(
-            select(o.id, o.customer_id, o.status, o.attempts, o.last_error).where(o.key == key)
+            select(o.id, o.customer_id, o.status, o.attempts, o.last_error)
+            .where(o.key == key)
+            .with_for_update()
         ).first()
         if found is None:
             raise NotFound(f"no message with key {key!r}", field="key")
