@@ -9,7 +9,9 @@ in the same run, inserts the same rows straight into a bare table with the same 
 the physical limit of this machine and SQLite. It also copies the two rows every earning
 purchase must write (its event and its ledger entry, exactly as the service wrote them)
 into a fresh database with the real schema, every index and foreign key in place: the
-limit of the schema itself, with no Python but the driver's. The last line is JSON.
+limit of the schema itself, with no Python but the driver's. And it times the rules
+alone: validating each purchase and working out its points, with no database at all. The
+last line is JSON.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import Progress
@@ -32,6 +35,9 @@ from rich.table import Table
 from regulars.bootstrap import build
 from regulars.config import Settings
 from regulars.domain.access import CLI
+from regulars.domain.earning import MemberEarning, Rates, earn_purchase
+from regulars.domain.events import Purchase, parse_event
+from regulars.domain.program import load_program
 from regulars.services.ingest import ingest_events
 from regulars.services.loyalty import load_program_file
 from regulars.store.loyalty_tables import loyalty_ledger, loyalty_members
@@ -215,6 +221,31 @@ def run_schema_limit(service_db: Path, schema_db: Path, batch: int) -> tuple[flo
     return elapsed, len(ledger_rows)
 
 
+def run_rules_only(batch_events: list[dict[str, Any]]) -> float:
+    """Validation and earning for every purchase, in Python, with nothing stored."""
+    program = load_program(PROGRAM.read_text(encoding="utf-8"))
+    rates = Rates.of(program)
+    zone = ZoneInfo(program.timezone)
+    members: dict[int, MemberEarning] = {}
+    started = time.perf_counter()
+    for raw in batch_events:
+        event = parse_event(raw)
+        if not isinstance(event, Purchase) or event.customer_id is None:
+            sys.exit(f"the benchmark made an invalid purchase: {event}")
+        member = members.get(event.customer_id)
+        if member is None:
+            member = members[event.customer_id] = MemberEarning()
+        earn_purchase(
+            rates,
+            member,
+            [(line.category, line.net) for line in event.lines],
+            source=event.source,
+            local_day=event.occurred_at.astimezone(zone).date(),
+            tier_index=0,
+        )
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -231,6 +262,7 @@ def main() -> None:
         service_s = run_service(runtime, batch_events, args.batch, now)
         runtime.engine.dispose()
         raw_s = run_raw(Path(tmp) / "raw.db", batch_events, args.batch)
+        rules_s = run_rules_only(batch_events)
         schema_s, entries = run_schema_limit(
             Path(tmp) / "bench.db", Path(tmp) / "schema.db", args.batch
         )
@@ -239,6 +271,7 @@ def main() -> None:
     raw_per_s = args.events / raw_s
     ratio = events_per_s / raw_per_s
     schema_per_s = args.events / schema_s
+    rules_per_s = args.events / rules_s
     table = Table(title=f"Ingest of {args.events:,} purchases (batches of {args.batch:,})")
     table.add_column("path")
     table.add_column("seconds", justify="right")
@@ -250,8 +283,13 @@ def main() -> None:
         f"{schema_s:.2f}",
         f"{schema_per_s:,.0f}",
     )
+    table.add_row(
+        "validation and earning alone (no database)", f"{rules_s:.2f}", f"{rules_per_s:,.0f}"
+    )
     table.add_row("ratio (service / raw)", "", f"{ratio:.2f}")
     table.add_row("ratio (service / real schema)", "", f"{events_per_s / schema_per_s:.2f}")
+    table.add_row("ratio (real schema / raw)", "", f"{schema_per_s / raw_per_s:.2f}")
+    table.add_row("ratio (rules alone / raw)", "", f"{rules_per_s / raw_per_s:.2f}")
     Console().print(table)
     print(
         json.dumps(
@@ -260,6 +298,7 @@ def main() -> None:
                 "raw_rows_per_s": round(raw_per_s),
                 "ratio": round(ratio, 3),
                 "schema_limit_events_per_s": round(schema_per_s),
+                "rules_alone_events_per_s": round(rules_per_s),
             }
         )
     )
