@@ -191,3 +191,10 @@ def test_a_refused_export_leaves_the_file_already_at_that_path_untouched(
     assert code == 2, out
     assert target.read_text(encoding="utf-8") == '{"kept": true}\n'
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_an_impossible_customer_id_is_not_found_not_a_traceback(cli_db: str) -> None:
+    code, out = run("customer", "export", str(2**64))
+
+    assert code == 2
+    assert "no such customer" in out and "Traceback" not in out

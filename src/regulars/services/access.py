@@ -45,8 +45,13 @@ def access_live_customer(conn: Connection, actor: Actor, customer_id: int) -> in
 
 
 def _visible(conn: Connection, actor: Actor, customer_id: int) -> tuple[int, str]:
-    """(home location id, status) of a customer the actor may see; else NotFound."""
-    row = conn.execute(_HOME_OF, {"customer_id": customer_id}).first()
+    """(home location id, status) of a customer the actor may see; else NotFound.
+
+    An id no row can have (CLI arguments and old links are not range-checked) is simply
+    not found, rather than an overflow in the driver.
+    """
+    possible = 0 < customer_id < 2**63
+    row = conn.execute(_HOME_OF, {"customer_id": customer_id}).first() if possible else None
     if row is None or not can_see_location(actor, row.home_location_id):
         raise NotFound("no such customer", field="customer_id")
     return row.home_location_id, str(row.status)
