@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, text, update
+from sqlalchemy import Connection, and_, func, or_, select, text, update
 
 from regulars.domain.capacity import Caller, Standing, allocate
 from regulars.domain.decisions import Choice, choose
@@ -685,7 +685,8 @@ def _lately(done: Decided, customer_id: int) -> SentLately:
 
 
 def _callers(conn: Connection, day: date) -> list[Caller]:
-    """Staff who take calls, with what today's earlier plans already gave them."""
+    """Staff who take calls, with what today already holds for them: the calls earlier plans
+    of the day gave them, and the retries and follow-ups due today."""
     s = staff.c
     rows = list(
         conn.execute(
@@ -698,11 +699,20 @@ def _callers(conn: Connection, day: date) -> list[Caller]:
     for sid, lid in conn.execute(select(staff_locations.c.staff_id, staff_locations.c.location_id)):
         where[int(sid)].add(int(lid))
     t, d = staff_tasks.c, plan_decisions.c
+    # A retry of an unanswered call or a promised follow-up is a call of its own day, made
+    # by the same person: it takes a place in that day's capacity like a planned call.
+    planned_today = and_(t.attempt == 1, t.decision_id.is_not(None), d.plan_date == day)
+    waiting_today = and_(or_(t.attempt > 1, t.decision_id.is_(None)), t.due_on == day)
     taken: dict[Any, Any] = dict(
         conn.execute(
             select(t.assignee_staff_id, func.count())
-            .select_from(staff_tasks.join(plan_decisions, d.id == t.decision_id))
-            .where(t.kind == "call", d.plan_date == day, t.assignee_staff_id.is_not(None))
+            .select_from(staff_tasks.outerjoin(plan_decisions, d.id == t.decision_id))
+            .where(
+                t.kind == "call",
+                t.status != "cancelled",
+                t.assignee_staff_id.is_not(None),
+                or_(planned_today, waiting_today),
+            )
             .group_by(t.assignee_staff_id)
         ).all()
     )

@@ -39,7 +39,7 @@ from regulars.domain.moments import (
 from regulars.domain.money import amount_text
 from regulars.domain.playbooks import Thresholds
 from regulars.store.lookups import chunked
-from regulars.store.planner_tables import plan_decisions
+from regulars.store.planner_tables import plan_decisions, staff_tasks
 from regulars.store.tables import (
     assets,
     consents,
@@ -700,9 +700,26 @@ class Decided:
 
 
 def decided(conn: Connection, customer_ids: Iterable[int], day: date) -> Decided:
-    d = plan_decisions.c
+    """Keys on record, who already has a call coming today, and last week's messages.
+
+    A call already on someone's list (a retry of yesterday's unanswered call, a follow-up
+    promised for today, a planned call not made yet) is a human touch planned today too:
+    a second call the same day would feel like a campaign.
+    """
+    d, t = plan_decisions.c, staff_tasks.c
     out = Decided()
     for part in chunked(sorted(set(customer_ids)), 900):
+        out.human_today.update(
+            int(cid)
+            for (cid,) in conn.execute(
+                select(t.customer_id).where(
+                    t.customer_id.in_(part),
+                    t.kind == "call",
+                    t.status == "open",
+                    or_(t.due_on <= day, and_(t.decision_id.is_not(None), t.attempt == 1)),
+                )
+            )
+        )
         rows = conn.execute(
             select(
                 d.customer_id, d.moment, d.occasion, d.plan_date, d.status, d.touch, d.purpose
