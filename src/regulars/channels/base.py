@@ -6,9 +6,10 @@ address, a 5xx refusal: retrying cannot help, the planner falls back to another 
 *transient* (a timeout, a 4xx, a connection refused: the worker retries with backoff).
 
 Each message carries an ``idempotency_key`` derived from its outbox key. It is the same on
-every attempt, so a receiver that sees a message twice (after a worker crashed between
-"the server accepted" and "we recorded it") can tell it is a repeat: it becomes the e-mail's
-``Message-ID`` and the ``Idempotency-Key`` header of SMS and webhook requests.
+every attempt (until a person sends the message again, which starts a new series), so a
+receiver that sees a message twice (after a worker crashed between "the server accepted"
+and "we recorded it") can tell it is a repeat: it becomes the e-mail's ``Message-ID`` and
+the ``Idempotency-Key`` header of SMS and webhook requests.
 """
 
 from __future__ import annotations
@@ -23,9 +24,15 @@ CHANNEL_NAMES: tuple[ChannelName, ...] = ("email", "sms", "webhook")
 Outcome = Literal["sent", "transient", "permanent"]
 
 
-def idempotency_key_for(outbox_key: str) -> str:
-    """A stable, opaque token for one outbox key (no customer ids leak into headers)."""
-    return hashlib.sha256(f"regulars-outbox:{outbox_key}".encode()).hexdigest()[:40]
+def idempotency_key_for(outbox_key: str, series: int = 0) -> str:
+    """A stable, opaque token for one outbox key (no customer ids leak into headers).
+
+    ``series`` counts the times a person sent the message again: that is a new request (a
+    corrected number, say), and a provider replaying its first answer to the old key would
+    refuse it forever.
+    """
+    name = outbox_key if series == 0 else f"{outbox_key}#{series}"
+    return hashlib.sha256(f"regulars-outbox:{name}".encode()).hexdigest()[:40]
 
 
 @dataclass(frozen=True)
@@ -42,10 +49,11 @@ class Message:
     html: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     payload: dict[str, Any] = field(default_factory=dict)
+    series: int = 0
 
     @property
     def idempotency_key(self) -> str:
-        return idempotency_key_for(self.key)
+        return idempotency_key_for(self.key, self.series)
 
 
 @dataclass(frozen=True)

@@ -474,6 +474,7 @@ def _build_message(
     # Each message's link stops its own channel: "Stop" in an app message stops app messages.
     token = make_unsubscribe_token(policy.secret_key, row["customer_id"], kind)
     unsubscribe_url = f"{policy.base_url.rstrip('/')}/u/{token}"
+    series = _resend_series(conn, row["id"])
     location = profile.location or profile.brand or "us"
     variables: dict[str, Any] = {
         "first_name": profile.first_name,
@@ -503,7 +504,7 @@ def _build_message(
         payload = {
             "type": "message",
             "key": row["key"],
-            "idempotency_key": idempotency_key_for(row["key"]),
+            "idempotency_key": idempotency_key_for(row["key"], series),
             "moment": row["moment"],
             "template": row["template"],
             "text": rendered.text,
@@ -528,7 +529,17 @@ def _build_message(
         html=rendered.html,
         headers=headers,
         payload=payload,
+        series=series,
     )
+
+
+def _resend_series(conn: Connection, outbox_id: int) -> int:
+    """How many times a person sent this message again (``requeued`` lines in its send log)."""
+    a = outbox_attempts.c
+    count = conn.scalar(
+        select(func.count()).where(a.outbox_id == outbox_id, a.outcome == RESENT_OUTCOME)
+    )
+    return int(count or 0)
 
 
 def _record(
@@ -723,6 +734,9 @@ def _log(
 #: guard said no for a reason, and the next plan decides afresh.
 REQUEUEABLE = ("failed", "dead")
 
+#: The send-log outcome of a manual "send again"; each one starts a new idempotency series.
+RESENT_OUTCOME = "requeued"
+
 
 def outbox_counts(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
     """How many messages (to customers the actor may see) are in each status."""
@@ -848,6 +862,15 @@ def requeue_message(uow: UnitOfWork, actor: Actor, key: str, *, now: datetime) -
                 claimed_until=None,
                 updated_at=now,
             )
+        )
+        _log(
+            conn,
+            found.id,
+            found.attempts,
+            now,
+            actor.label,
+            RESENT_OUTCOME,
+            f"sent again by {actor.label} after it was {found.status}",
         )
         audit.record(
             conn,
