@@ -6,7 +6,9 @@ that did not reach the customer is tried again the next day, up to the playbook'
 of attempts (``thresholds.max_call_attempts`` of the playbook in force for the task's kind of
 location), and then becomes a handwritten card; a follow-up date becomes a new call.
 "Tomorrow" is the day after today where the customer lives (their home location's time
-zone); a follow-up date before today at the task's location is refused.
+zone); a follow-up date before today at the task's location is refused. A customer who
+has died or asked not to be contacted since the task was planned gets no retry, no card and
+no follow-up: the guards' first rule holds for the work an outcome plans, as for the plan.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert, select, update
 
+from regulars.domain import guards
 from regulars.domain.access import Actor
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, validate
 from regulars.domain.events import Emotion
+from regulars.domain.guards import Proposal, Situation
 from regulars.domain.playbooks import Thresholds
 from regulars.services.access import access_customer, require
 from regulars.services.briefs import task_brief
@@ -85,6 +89,10 @@ def record_outcome(
             raise InvalidInput(
                 [FieldProblem("follow_up_on", f"a date from today ({today}) on, not in the past")]
             )
+        status = str(conn.scalar(select(customers.c.status).where(customers.c.id == cid)))
+        barred = _barred(status, "follow_up", "call", now)
+        if report.follow_up_on is not None and barred is not None:
+            raise InvalidInput([FieldProblem("follow_up_on", f"no follow-up call: {barred}")])
         envelope: dict[str, Any] = {
             "source": "tasks",
             "occurred_at": now.isoformat(),
@@ -140,7 +148,9 @@ def record_outcome(
             if zone is None and place is not None:  # no home location: the task's
                 zone = place.timezone
             tomorrow = _local_today(zone, now) + timedelta(days=1)
-            follow.append(_retry(conn, task._mapping, now, attempts, tomorrow))
+            retry = _retry(conn, task._mapping, now, attempts, tomorrow, status)
+            if retry is not None:
+                follow.append(retry)
         if report.follow_up_on is not None:
             follow.append(
                 _new_task(
@@ -186,10 +196,22 @@ def _local_today(zone: str | None, now: datetime) -> date:
     return now.astimezone(ZoneInfo(zone) if zone else UTC).date()
 
 
-def _retry(conn: Any, task: Any, now: datetime, max_attempts: int, tomorrow: date) -> int:
+def _barred(status: str, moment: str, touch: str, now: datetime) -> str | None:
+    """Why no new ``touch`` may be planned for a customer of this status (they died, or asked
+    not to be contacted), or None; the same rule the planner's guards apply."""
+    verdict = guards.contactable(Proposal(moment, touch), Situation(status=status), now, 0)
+    return verdict.reason if verdict is not None else None
+
+
+def _retry(
+    conn: Any, task: Any, now: datetime, max_attempts: int, tomorrow: date, status: str
+) -> int | None:
     """Not reached: call again ``tomorrow`` (the customer's), or after the last attempt send
-    a handwritten card."""
-    if int(task["attempt"]) < max_attempts:
+    a handwritten card; nothing when the customer may no longer be contacted that way."""
+    again = int(task["attempt"]) < max_attempts
+    if _barred(status, str(task["moment"]), "call" if again else "card", now) is not None:
+        return None
+    if again:
         return _new_task(
             conn,
             task,

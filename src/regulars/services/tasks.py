@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from regulars.domain.access import Actor
 from regulars.domain.errors import FieldProblem, InvalidInput
@@ -78,6 +78,8 @@ def my_tasks(
         .order_by(t.due_on, t.kind, t.id)
         .limit(500)
     )
+    if status == "open":
+        query = query.where(_still_wanted())
     with uow:
         rows = uow.conn.execute(query).all()
     return [
@@ -98,6 +100,14 @@ def my_tasks(
         }
         for r in rows
     ]
+
+
+def _still_wanted() -> ColumnElement[bool]:
+    """Open work only for a customer it may still be done for, by the guards' first rule:
+    nobody calls or writes to one who died (or was erased) since the plan, and one who
+    asked not to be contacted keeps only the prompt at the counter."""
+    c, t = customers.c, staff_tasks.c
+    return or_(c.status == "active", and_(c.status == "do_not_contact", t.kind == "in_person"))
 
 
 def plan_of_day(
