@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -82,8 +83,13 @@ def build_brief(
     notes: Sequence[PersonalNote],
     unhappy_on: date | None,
     today: date,
+    zone: str = "UTC",
 ) -> Brief:
-    """Assemble the brief and derive the talking points and the things to avoid."""
+    """Assemble the brief and derive the talking points and the things to avoid.
+
+    Dates the advisor says out loud are the customer's own calendar days (``zone``): a call
+    at 08:30 in Tokyo was on that Tokyo day, whatever the date was in UTC.
+    """
     why = [_why(c) for c in moments]
     points: list[str] = []
     for candidate in moments:
@@ -110,7 +116,8 @@ def build_brief(
         points.append(f"Remember — {label}: {value}.")
     last_call = next((i for i in interactions if i.kind == "call" and i.summary), None)
     if last_call is not None:
-        points.append(f"Last call ({last_call.at.date().isoformat()}): {last_call.summary}")
+        called_on = last_call.at.astimezone(ZoneInfo(zone)).date()
+        points.append(f"Last call ({called_on.isoformat()}): {last_call.summary}")
     avoid: list[str] = []
     for complaint in open_complaints:
         avoid.append(

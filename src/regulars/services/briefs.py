@@ -25,7 +25,12 @@ from regulars.domain.errors import NotFound
 from regulars.domain.moments import Candidate, MomentKind
 from regulars.domain.money import amount_text
 from regulars.services.access import access_customer
-from regulars.store.moment_queries import is_unhappy, location_zones, open_complaints
+from regulars.store.moment_queries import (
+    is_unhappy,
+    location_zones,
+    open_complaints,
+    unplaced_home,
+)
 from regulars.store.planner_tables import plan_decisions, staff_tasks
 from regulars.store.tables import assets, customers, events, household_members, preferences
 from regulars.store.uow import UnitOfWork
@@ -96,8 +101,7 @@ def customer_brief(
             c.home_location_id,
         ).where(c.id == customer_id)
     ).one()
-    zones = location_zones(conn)
-    zone = zones[row.home_location_id][0] if row.home_location_id in zones else "UTC"
+    zone = _zone_of(conn, row.home_location_id)
     today = now.astimezone(ZoneInfo(zone)).date()
     name = f"{row.first_name} {row.last_name or ''}".strip()
     household, member_names, household_customers = _household(conn, row.household_id, customer_id)
@@ -128,7 +132,16 @@ def customer_brief(
         notes=notes,
         unhappy_on=unhappy_on,
         today=today,
+        zone=zone,
     )
+
+
+def _zone_of(conn: Connection, home_location_id: int | None) -> str:
+    """The customer's time zone as the planner keeps it: their home location's, and for a
+    customer without one the first location's (whose plan covers them)."""
+    zones = location_zones(conn)
+    home = home_location_id if home_location_id in zones else unplaced_home(zones)
+    return zones[home][0] if home is not None else "UTC"
 
 
 def _household(
