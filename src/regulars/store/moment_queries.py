@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -145,17 +145,26 @@ def _birthdays(conn: Connection, day: date, scope: Scope, rule: str) -> list[Can
 
 
 def _household_birthdays(conn: Connection, day: date, scope: Scope, rule: str) -> list[Candidate]:
+    """A household member's birthday, for one customer of the household.
+
+    When several customers share the household (both partners have a profile), the son's
+    birthday is still one occasion: it goes to one of them (``_household_contact``), the
+    same one whichever location's plan finds it.
+    """
     c, m = customers.c, household_members.c
-    rows = conn.execute(
-        select(c.id, m.id, m.name, m.relation)
-        .select_from(household_members.join(customers, c.household_id == m.household_id))
-        .where(
-            m.birthday_key.in_(birthday_keys(day, rule)),
-            or_(m.customer_id.is_(None), m.customer_id != c.id),
-            c.status.in_(LIVE),
-            scope.clause(),
+    rows = list(
+        conn.execute(
+            select(c.id, c.household_id, m.id, m.name, m.relation, m.customer_id)
+            .select_from(household_members.join(customers, c.household_id == m.household_id))
+            .where(
+                m.birthday_key.in_(birthday_keys(day, rule)),
+                or_(m.customer_id.is_(None), m.customer_id != c.id),
+                c.status.in_(LIVE),
+                scope.clause(),
+            )
         )
     )
+    contact = _household_contact(conn, {int(row[1]) for row in rows})
     return [
         Candidate(
             int(cid),
@@ -164,8 +173,31 @@ def _household_birthdays(conn: Connection, day: date, scope: Scope, rule: str) -
             str(name),
             {"member_name": str(name), "relation": str(relation)},
         )
-        for cid, mid, name, relation in rows
+        for cid, hid, mid, name, relation, member in rows
+        if cid == contact(int(hid), member)
     ]
+
+
+def _household_contact(
+    conn: Connection, household_ids: Iterable[int]
+) -> Callable[[int, int | None], int | None]:
+    """Who in each household hears about a member's occasion: an active customer before one
+    who asked not to be contacted or died, then the earliest profile; never the member."""
+    c = customers.c
+    people: dict[int, list[tuple[bool, int]]] = defaultdict(list)
+    for part in chunked(sorted(household_ids), 900):
+        for cid, hid, status in conn.execute(
+            select(c.id, c.household_id, c.status).where(
+                c.household_id.in_(part), c.status.in_(LIVE)
+            )
+        ):
+            people[int(hid)].append((status != "active", int(cid)))
+
+    def contact(household_id: int, member: int | None) -> int | None:
+        others = [person for person in people[household_id] if person[1] != member]
+        return min(others)[1] if others else None
+
+    return contact
 
 
 def _anniversaries(conn: Connection, day: date, scope: Scope, rule: str) -> list[Candidate]:
