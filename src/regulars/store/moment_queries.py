@@ -123,7 +123,7 @@ def find_candidates(
     found += _loyalty_events(conn, day, scope)
     found += _unhappy(conn, day, scope)
     found += _recalls(conn, day, scope)
-    found += _custom_dates(conn, day, scope)
+    found += _custom_dates(conn, day, scope, leap_rule)
     return found
 
 
@@ -517,18 +517,19 @@ def find_lapsing(
     ]
 
 
-def _custom_dates(conn: Connection, day: date, scope: Scope) -> list[Candidate]:
+def _custom_dates(conn: Connection, day: date, scope: Scope, rule: str) -> list[Candidate]:
     """Dates a customer told us about, kept as preferences labelled 'date: …' valued 'MM-DD'.
 
-    Read from preferences first (few match a given day), then checked against the scope.
+    A '02-29' is kept in common years on the day the business chose for 29 February
+    birthdays (``rule``), like a birthday. Read from preferences first (few match a given
+    day), then checked against the scope.
     """
     p, c = preferences.c, customers.c
+    values = [f"{key // 100:02d}-{key % 100:02d}" for key in birthday_keys(day, rule)]
     found = [
         (int(cid), str(label))
         for cid, label in conn.execute(
-            select(p.customer_id, p.label).where(
-                p.label.like("date:%"), p.value == f"{day.month:02d}-{day.day:02d}"
-            )
+            select(p.customer_id, p.label).where(p.label.like("date:%"), p.value.in_(values))
         )
     ]
     if not found:
