@@ -155,3 +155,18 @@ def test_a_field_the_template_can_do_without_does_not_stop_the_message(engine: E
 
     assert (queued.count, queued.refused) == (1, {})
     assert printed_profile_fields("lapsing_we_miss_you", "email") == {"first_name"}
+
+
+def test_queueing_the_same_messages_again_counts_none_of_them(engine: Engine) -> None:
+    factories.location(engine, SIX, code="OPT-LIS", kind="optician")
+    fine = factories.customer(engine, SIX, first_name="Eva", email="eva@example.com")
+    messages = [_message(fine, "birthday_greeting")]
+
+    counts = []
+    for _ in range(2):
+        with UnitOfWork(engine) as uow:
+            counts.append(queue_planned_messages(uow.conn, messages).count)
+            uow.commit()
+
+    assert counts == [1, 0]
+    assert _queued(engine) == [fine]

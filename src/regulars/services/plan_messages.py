@@ -59,7 +59,8 @@ class PlannedMessage:
 
 @dataclass(frozen=True)
 class Queued:
-    """What ``queue_planned_messages`` did: how many it wrote, and which it refused and why."""
+    """What ``queue_planned_messages`` did: how many it wrote (keys already in the outbox are
+    not counted again), and which it refused and why."""
 
     count: int
     refused: dict[str, str] = field(default_factory=dict)  # message key → reason
@@ -109,9 +110,11 @@ def queue_planned_messages(conn: Connection, messages: Sequence[PlannedMessage])
         f"INSERT INTO {outbox.name} ({', '.join(COLUMNS)}) VALUES ({', '.join(marks)}) "  # noqa: S608 - our own table and column names; values are bound
         "ON CONFLICT (key) DO NOTHING"
     )
+    written = 0
     for start in range(0, len(rows), 2000):
-        conn.exec_driver_sql(sql, rows[start : start + 2000])
-    return Queued(len(rows), refused)
+        # Both drivers sum an executemany's row counts; a key already queued counts 0.
+        written += conn.exec_driver_sql(sql, rows[start : start + 2000]).rowcount
+    return Queued(written, refused)
 
 
 def unfit_messages(conn: Connection, messages: Sequence[PlannedMessage]) -> dict[str, str]:
