@@ -259,6 +259,8 @@ def _tokyo_call(engine: Engine) -> int:
         role="rep",
         locations=["DEAL-TYO"],
         daily_call_capacity=3,
+        # Every day, so that the retry's date is the customer's tomorrow, not Ken's Monday.
+        working_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     )
     cid = factories.customer(
         engine,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from regulars.domain.business import WEEKDAYS
 from regulars.domain.decisions import Choice
@@ -32,7 +32,22 @@ class Caller:
     left: int = 0
 
     def works_on(self, day: date) -> bool:
-        return WEEKDAYS[day.weekday()] in self.working_days
+        return works_on(day, self.working_days)
+
+
+def works_on(day: date, working_days: frozenset[str]) -> bool:
+    """Whether someone who works ``working_days`` ('mon', 'tue' …) is in on ``day``."""
+    return WEEKDAYS[day.weekday()] in working_days
+
+
+def first_working_day(day: date, working_days: frozenset[str]) -> date:
+    """``day``, or the first day after it that someone who works ``working_days`` is in
+    (``day`` itself for someone with no working day at all)."""
+    for ahead in range(7):
+        candidate = day + timedelta(days=ahead)
+        if works_on(candidate, working_days):
+            return candidate
+    return day
 
 
 @dataclass(frozen=True)

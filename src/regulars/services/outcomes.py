@@ -6,7 +6,9 @@ that did not reach the customer is tried again the next day, up to the playbook'
 of attempts (``thresholds.max_call_attempts`` of the playbook in force for the task's kind of
 location), and then becomes a handwritten card; a follow-up date becomes a new call.
 "Tomorrow" is the day after today where the customer lives (their home location's time
-zone); a follow-up date before today at the task's location is refused. A customer who
+zone), or the first day after it that the rep works; a follow-up date before today at the
+task's location is refused, and one on the rep's day off goes to the team at the location
+(unassigned), so that somebody makes the call that day. A customer who
 has died or asked not to be contacted since the task was planned gets no retry, no card and
 no follow-up: the guards' first rule holds for the work an outcome plans, as for the plan.
 """
@@ -22,6 +24,7 @@ from sqlalchemy import insert, select, update
 
 from regulars.domain import guards
 from regulars.domain.access import Actor
+from regulars.domain.capacity import first_working_day, works_on
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, validate
 from regulars.domain.events import Emotion
 from regulars.domain.guards import Proposal, Situation
@@ -32,7 +35,7 @@ from regulars.services.ingest import append_events
 from regulars.services.playbook_store import active_playbooks
 from regulars.store import audit
 from regulars.store.planner_tables import staff_tasks
-from regulars.store.tables import customers, locations
+from regulars.store.tables import customers, locations, staff
 from regulars.store.uow import UnitOfWork
 
 
@@ -152,6 +155,9 @@ def record_outcome(
             if retry is not None:
                 follow.append(retry)
         if report.follow_up_on is not None:
+            rep = task.assignee_staff_id
+            rep_days = _working_days(conn, rep)
+            in_that_day = rep_days is None or works_on(report.follow_up_on, rep_days)
             follow.append(
                 _new_task(
                     conn,
@@ -162,6 +168,7 @@ def record_outcome(
                     due=report.follow_up_on,
                     attempt=1,
                     summary=f"follow-up: {report.notes or task.summary}"[:500],
+                    assignee=rep if in_that_day else None,
                 )
             )
         audit.record(
@@ -212,30 +219,47 @@ def _retry(
     if _barred(status, str(task["moment"]), "call" if again else "card", now) is not None:
         return None
     if again:
+        rep = task["assignee_staff_id"]
         return _new_task(
             conn,
             task,
             now,
             kind="call",
             moment=task["moment"],
-            due=tomorrow,
+            due=_on_duty(conn, rep, tomorrow),
             attempt=int(task["attempt"]) + 1,
             summary=task["summary"],
+            assignee=rep,
         )
     owner = conn.scalar(
         select(customers.c.owner_staff_id).where(customers.c.id == task["customer_id"])
     )
+    writer = owner if owner is not None else task["assignee_staff_id"]
     return _new_task(
         conn,
         task,
         now,
         kind="card",
         moment=task["moment"],
-        due=tomorrow + timedelta(days=1),
+        due=_on_duty(conn, writer, tomorrow + timedelta(days=1)),
         attempt=1,
         summary=f"{task['summary']} (not reached after {_calls(int(task['attempt']))})"[:500],
-        assignee=owner if owner is not None else task["assignee_staff_id"],
+        assignee=writer,
     )
+
+
+def _working_days(conn: Any, staff_id: int | None) -> frozenset[str] | None:
+    """The days a member of staff works, or None for nobody in particular."""
+    if staff_id is None:
+        return None
+    days = conn.scalar(select(staff.c.working_days).where(staff.c.id == staff_id))
+    return frozenset(str(days).split(",")) if days is not None else None
+
+
+def _on_duty(conn: Any, staff_id: int | None, day: date) -> date:
+    """``day``, or the next day the assignee works: a retry on their day off waits for them."""
+    days = _working_days(conn, staff_id)
+    return day if days is None else first_working_day(day, days)
 
 
 def _calls(n: int) -> str:
@@ -252,7 +276,7 @@ def _new_task(
     due: date,
     attempt: int,
     summary: str,
-    assignee: int | None = None,
+    assignee: int | None,
 ) -> int:
     new_id = conn.execute(
         insert(staff_tasks)
@@ -261,7 +285,7 @@ def _new_task(
             customer_id=task["customer_id"],
             kind=kind,
             moment=moment,
-            assignee_staff_id=assignee if assignee is not None else task["assignee_staff_id"],
+            assignee_staff_id=assignee,
             location_id=task["location_id"],
             due_on=due,
             status="open",
