@@ -323,3 +323,28 @@ def test_any_customer_file_imports_once_and_every_row_gets_a_verdict(
     finally:
         engine.dispose()
         shutil.rmtree(folder)
+
+
+def test_a_later_row_of_a_purchase_that_contradicts_its_first_row_is_named(
+    engine: Engine, now: datetime, tmp_path: Path
+) -> None:
+    cid = factories.customer(engine, now, card_number="C-001")
+    other = factories.customer(engine, now, card_number="C-002")
+    head = "type,external_id,occurred_at,customer_id,sku,unit_price\n"
+    rows = [
+        f"purchase,P1,2026-04-01T10:00:00+00:00,{cid},A,100",
+        "purchase,P1,,,B,100",  # empty: the first row's values hold
+        f"purchase,P1,2026-04-01T10:00:00+00:00,{cid},C,100",  # repeated: fine
+        f"purchase,P2,2026-04-01T11:00:00+00:00,{cid},A,100",
+        f"purchase,P2,2026-04-02T11:00:00+00:00,{other},B,100",  # another day, another person
+    ]
+    path = _write(tmp_path, head + "\n".join(rows) + "\n")
+
+    report = import_events(engine, CLI, path, now=now)
+
+    assert (report.created, report.rejected) == (1, 1)
+    assert [(p.line, p.column) for p in report.problems] == [
+        (6, "occurred_at"),
+        (6, "customer_id"),
+    ]
+    assert "differs from line 5" in report.problems[0].reason

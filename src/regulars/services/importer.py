@@ -602,6 +602,8 @@ class _Group:
     lines: list[int]
     event: dict[str, Any]
     problems: list[RowProblem] = field(default_factory=list)
+    #: The first row's envelope columns as typed, which the event's later rows must repeat.
+    envelope: dict[str, str] = field(default_factory=dict)
 
 
 def import_events(
@@ -678,6 +680,22 @@ def _event_problem(group: _Group, problem: FieldProblem) -> RowProblem:
     return RowProblem(group.lines[0], column, problem.message)
 
 
+#: Columns that describe the whole event rather than one of its lines.
+ENVELOPE_COLUMNS = (
+    "data",
+    "type",
+    "external_id",
+    "occurred_at",
+    "card_number",
+    "location",
+    "channel",
+    "currency",
+    "purchase_external_id",
+    "customer_id",
+    "staff_id",
+)
+
+
 def _csv_groups(path: Path, default_source: str) -> Iterator[_Group]:
     """Consecutive rows with the same source and external_id make one event."""
     _, rows = _rows(path, EVENT_COLUMNS, ("type", "external_id", "occurred_at"))
@@ -693,6 +711,7 @@ def _csv_groups(path: Path, default_source: str) -> Iterator[_Group]:
             continue
         key = (row.get("source") or default_source, row.get("external_id", ""))
         if current is not None and current.key == key and key[1]:
+            _check_same_envelope(current, line, row)
             _add_line(current, line, row)
             continue
         if current is not None:
@@ -728,20 +747,9 @@ def _start_group(key: tuple[str, str], line: int, row: dict[str, str]) -> _Group
             )
         elif extra is not None:
             event.update(extra)
-    for name in (
-        "type",
-        "external_id",
-        "occurred_at",
-        "card_number",
-        "location",
-        "channel",
-        "currency",
-        "purchase_external_id",
-        "customer_id",
-        "staff_id",
-    ):
+    for name in ENVELOPE_COLUMNS:
         value = row.get(name, "")
-        if not value:
+        if not value or name == "data":  # read above, merged under the named columns
             continue
         if name in INTEGER_COLUMNS:
             number = _integer(value)
@@ -752,9 +760,27 @@ def _start_group(key: tuple[str, str], line: int, row: dict[str, str]) -> _Group
         else:
             event[name] = value
     event["source"] = key[0]
-    group = _Group(key, [], event, problems)
+    typed = {name: row[name] for name in ENVELOPE_COLUMNS if row.get(name)}
+    group = _Group(key, [], event, problems, typed)
     _add_line(group, line, row)
     return group
+
+
+def _check_same_envelope(group: _Group, line: int, row: dict[str, str]) -> None:
+    """A later row of the same event may leave the envelope columns empty or repeat them;
+    a different value (another time, another customer) is a mistake in the file, not
+    something to ignore silently."""
+    for name in ENVELOPE_COLUMNS:
+        value = row.get(name, "")
+        if value and value != group.envelope.get(name, ""):
+            group.problems.append(
+                RowProblem(
+                    line,
+                    name,
+                    f"differs from line {group.lines[0]}, where this event starts: every "
+                    "row of one event repeats its columns or leaves them empty",
+                )
+            )
 
 
 def _add_line(group: _Group, line: int, row: dict[str, str]) -> None:
