@@ -20,7 +20,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from regulars.domain.access import Actor
 from regulars.domain.customers import celebrated_birthday, normalise_card_number
 from regulars.domain.errors import FieldProblem, InvalidInput, NotFound, validate
-from regulars.domain.moments import birthday_keys
+from regulars.domain.moments import MomentKind, birthday_keys
 from regulars.services.access import access_customer, require, require_location
 from regulars.services.ingest import append_events
 from regulars.store import audit, lookups
@@ -53,9 +53,12 @@ class CheckInIn(BaseModel):
 
 
 class GreetedIn(BaseModel):
+    """A "greeted" tap names a moment the planner knows: a misspelt one would close no
+    prompt and release no held-back greeting, while telling the counter it had."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    moment: Annotated[str, Field(min_length=1, max_length=60)] = "birthday"
+    moment: MomentKind = MomentKind.birthday
     staff_id: Annotated[int, Field(gt=0)] | None = None
 
 
@@ -185,9 +188,10 @@ def counter_view(
     for name, relation in household:
         prompts.append(f"It is {name}'s birthday today ({first}'s {relation}): ask after them.")
     tasks = list(conn.execute(_PROMPTS, {"customer_id": customer_id, "today": today}))
+    said = {"birthday": birthday_today, "household_birthday": bool(household)}
     for _, moment, summary in tasks:
-        if moment == "birthday" and birthday_today:
-            continue
+        if said.get(str(moment)):
+            continue  # already said above, in words for today
         prompts.append(f"Mention: {summary}")
     complaints = open_complaints(conn, [customer_id]).get(customer_id, {})
     notes, tier_news, greeted = _timeline_bits(conn, customer_id, at, today, zone)
@@ -281,9 +285,9 @@ def mark_greeted(
         code = conn.scalar(select(locations.c.code).where(locations.c.id == visit.location_id))
         greeted: dict[str, Any] = {
             "type": "greeted",
-            "moment": request.moment,
+            "moment": request.moment.value,
             "source": "checkin",
-            "external_id": f"greeted:{checkin_id}:{request.moment}",
+            "external_id": f"greeted:{checkin_id}:{request.moment.value}",
             "occurred_at": now.isoformat(),
             "customer_id": int(visit.customer_id),
         }
@@ -303,7 +307,7 @@ def mark_greeted(
                 .where(
                     t.customer_id == visit.customer_id,
                     t.kind == "in_person",
-                    t.moment == request.moment,
+                    t.moment == request.moment.value,
                     t.status == "open",
                 )
                 .values(status="done", outcome="greeted", closed_at=now)
@@ -320,7 +324,11 @@ def mark_greeted(
                 entity="customer",
                 entity_id=int(visit.customer_id),
                 before={"open_prompts": closed},
-                after={"moment": request.moment, "checkin_id": checkin_id, "status": "done"},
+                after={
+                    "moment": request.moment.value,
+                    "checkin_id": checkin_id,
+                    "status": "done",
+                },
             )
         uow.commit()
-    return {"checkin_id": checkin_id, "moment": request.moment, "greeted": True}
+    return {"checkin_id": checkin_id, "moment": request.moment.value, "greeted": True}
