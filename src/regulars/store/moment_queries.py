@@ -503,18 +503,19 @@ def find_lapsing(
         )
     )
     return [
-        (
-            Candidate(
-                int(cid),
-                MomentKind.lapsing,
-                seen.date().isoformat(),
-                f"last seen {seen.date().isoformat()}",
-            ),
-            plan_of_location[lid],
-        )
+        (_lapsing(int(cid), seen, plans[plan_of_location[lid]][1].zone), plan_of_location[lid])
         for cid, seen, lid in rows
         if lid in plan_of_location
     ]
+
+
+def _lapsing(customer_id: int, seen: datetime, zone: str) -> Candidate:
+    """The occasion is the last visit's UTC date (the key decisions were recorded under);
+    the words say the day the regular was last in on their location's calendar."""
+    local = seen.astimezone(ZoneInfo(zone)).date()
+    return Candidate(
+        customer_id, MomentKind.lapsing, seen.date().isoformat(), f"last seen {local.isoformat()}"
+    )
 
 
 def _custom_dates(conn: Connection, day: date, scope: Scope, rule: str) -> list[Candidate]:
