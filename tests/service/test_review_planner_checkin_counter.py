@@ -73,3 +73,44 @@ def test_a_greeted_tap_for_an_unknown_moment_is_refused_by_name(engine: Engine) 
     with engine.connect() as conn:
         greeted = conn.scalar(select(func.count()).where(events.c.type == "greeted"))
     assert greeted == 0
+
+
+def test_two_tills_that_number_their_requests_alike_record_both_visits(engine: Engine) -> None:
+    nuno = _regular(engine)
+    factories.location(engine, SIX, code="CAFE-LON", timezone="Europe/London")
+    vera = factories.customer(
+        engine, SIX, first_name="Vera", card_number="RG-8", home_location="CAFE-LON"
+    )
+
+    lisbon = check_in(
+        UnitOfWork(engine),
+        CLI,
+        {"card_number": "RG-7", "location": "CAFE-LIS", "request_id": "0001"},
+        now=AT_THE_COUNTER,
+    )
+    london = check_in(
+        UnitOfWork(engine),
+        CLI,
+        {"card_number": "RG-8", "location": "CAFE-LON", "request_id": "0001"},
+        now=AT_THE_COUNTER,
+    )
+
+    assert (lisbon["duplicate"], london["duplicate"]) == (False, False)
+    with engine.connect() as conn:
+        visits = conn.execute(
+            select(events.c.id, events.c.customer_id).where(events.c.type == "visit")
+        ).all()
+    assert sorted((int(i), int(c)) for i, c in visits) == sorted(
+        [(int(str(lisbon["checkin_id"])), nuno), (int(str(london["checkin_id"])), vera)]
+    )
+
+
+def test_a_retry_with_the_longest_request_id_is_still_one_visit(engine: Engine) -> None:
+    _regular(engine)
+    scan = {"card_number": "RG-7", "location": "CAFE-LIS", "request_id": "r" * 100}
+
+    first = check_in(UnitOfWork(engine), CLI, scan, now=AT_THE_COUNTER)
+    again = check_in(UnitOfWork(engine), CLI, scan, now=AT_THE_COUNTER + timedelta(seconds=5))
+
+    assert (first["duplicate"], again["duplicate"]) == (False, True)
+    assert first["checkin_id"] == again["checkin_id"]

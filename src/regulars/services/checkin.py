@@ -10,6 +10,7 @@ stops) the automated greeting later that day.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from regulars.store.tables import customers, events, household_members, location
 from regulars.store.uow import UnitOfWork
 
 NOTES_FRESH_DAYS = 90
+EXTERNAL_ID_MAX = 120  # events.external_id
 TIER_NEWS_DAYS = 30
 
 
@@ -84,7 +86,7 @@ def check_in(
         customer_id = _resolve(conn, request)
         access_customer(conn, actor, customer_id)
         view = counter_view(conn, customer_id, at=at, zone=str(place.timezone), leap_rule=leap_rule)
-    external_id = request.request_id or f"{customer_id}:{request.location}:{at.isoformat()}"
+    external_id = _visit_key(request, customer_id, at)
     visit = {
         "type": "visit",
         "kind": "check_in",
@@ -150,6 +152,23 @@ _TIMELINE_BITS = (
     )
     .order_by(events.c.occurred_at.desc())
 )
+
+
+def _visit_key(request: CheckInIn, customer_id: int, at: datetime) -> str:
+    """The visit's idempotency key: one till's retry of one scan is one visit.
+
+    A ``request_id`` is the till's own number, so it is kept apart per location and
+    customer: two tills that both number their requests 0001 record two visits, and neither
+    is answered with the other customer's check-in. (A key longer than the column keeps a
+    digest of the request id.)
+    """
+    if request.request_id is None:
+        return f"{customer_id}:{request.location}:{at.isoformat()}"
+    key = f"{request.location}:{customer_id}:{request.request_id}"
+    if len(key) > EXTERNAL_ID_MAX:
+        digest = hashlib.sha256(request.request_id.encode()).hexdigest()[:40]
+        key = f"{request.location}:{customer_id}:{digest}"
+    return key
 
 
 def _resolve(conn: Connection, request: CheckInIn) -> int:
