@@ -24,7 +24,7 @@ from regulars.domain.briefs import (
 from regulars.domain.errors import NotFound
 from regulars.domain.moments import Candidate, MomentKind
 from regulars.domain.money import amount_text
-from regulars.services.access import access_customer
+from regulars.services.access import access_customer, unreachable_customers
 from regulars.store.moment_queries import (
     is_unhappy,
     location_zones,
@@ -49,7 +49,7 @@ def brief_for_task(uow: UnitOfWork, actor: Actor, task_id: int, *, now: datetime
             access_customer(conn, actor, int(task.customer_id))
         except NotFound:
             raise NotFound("no such task", field="task_id") from None
-        brief = task_brief(conn, task._mapping, now=now)
+        brief = task_brief(conn, task._mapping, now=now, actor=actor)
     return {
         "task_id": task_id,
         "kind": task.kind,
@@ -60,10 +60,11 @@ def brief_for_task(uow: UnitOfWork, actor: Actor, task_id: int, *, now: datetime
     }
 
 
-def task_brief(conn: Connection, task: Any, *, now: datetime) -> Brief:
-    """The brief for a task row (a mapping with customer_id, decision_id, moment, summary)."""
+def task_brief(conn: Connection, task: Any, *, now: datetime, actor: Actor | None = None) -> Brief:
+    """The brief for a task row (a mapping with customer_id, decision_id, moment, summary),
+    as ``actor`` may see it (None: the whole business)."""
     moments = _moments(conn, task)
-    return customer_brief(conn, int(task["customer_id"]), moments, now=now)
+    return customer_brief(conn, int(task["customer_id"]), moments, now=now, actor=actor)
 
 
 def _moments(conn: Connection, task: Any) -> list[Candidate]:
@@ -88,8 +89,19 @@ def _moments(conn: Connection, task: Any) -> list[Candidate]:
 
 
 def customer_brief(
-    conn: Connection, customer_id: int, moments: list[Candidate], *, now: datetime
+    conn: Connection,
+    customer_id: int,
+    moments: list[Candidate],
+    *,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> Brief:
+    """Everything the brief says about one customer.
+
+    The household is the customer's own story (who lives with them); what a housemate who
+    is a customer of their own owns is that customer's data, shown only to someone who may
+    see them (a Lisbon rep does not read a London customer's car).
+    """
     c = customers.c
     row = conn.execute(
         select(
@@ -104,8 +116,11 @@ def customer_brief(
     zone = _zone_of(conn, row.home_location_id)
     today = now.astimezone(ZoneInfo(zone)).date()
     name = f"{row.first_name} {row.last_name or ''}".strip()
-    household, member_names, household_customers = _household(conn, row.household_id, customer_id)
-    asset_notes = _assets(conn, [customer_id, *household_customers], member_names, row.first_name)
+    household, member_names, housemates = _household(conn, row.household_id, customer_id)
+    hidden = unreachable_customers(conn, actor, housemates) if actor is not None else set()
+    users = {cid: name for cid, name in housemates.items() if cid not in hidden}
+    users[customer_id] = str(row.first_name)
+    asset_notes = _assets(conn, users, member_names)
     prefs = {
         str(label): str(value)
         for label, value in conn.execute(
@@ -146,13 +161,15 @@ def _zone_of(conn: Connection, home_location_id: int | None) -> str:
 
 def _household(
     conn: Connection, household_id: int | None, customer_id: int
-) -> tuple[list[HouseholdPerson], dict[int, str], list[int]]:
+) -> tuple[list[HouseholdPerson], dict[int, str], dict[int, str]]:
+    """The other members, member id → name, and the housemates with a profile of their own
+    (customer id → the name the household knows them by)."""
     if household_id is None:
-        return [], {}, []
+        return [], {}, {}
     m = household_members.c
     people: list[HouseholdPerson] = []
     names: dict[int, str] = {}
-    others: list[int] = []
+    others: dict[int, str] = {}
     for mid, name, relation, birthday, cid in conn.execute(
         select(m.id, m.name, m.relation, m.birthday, m.customer_id)
         .where(m.household_id == household_id)
@@ -162,19 +179,21 @@ def _household(
         if cid == customer_id:
             continue
         if cid is not None:
-            others.append(int(cid))
+            others[int(cid)] = str(name)
         people.append(HouseholdPerson(name=str(name), relation=str(relation), birthday=birthday))
     return people, names, others
 
 
 def _assets(
-    conn: Connection, owners: list[int], member_names: dict[int, str], first_name: str
+    conn: Connection, owners: dict[int, str], member_names: dict[int, str]
 ) -> list[AssetNote]:
+    """What these customers own; used by the member it is tied to, else by its owner
+    (``owners``: customer id → name)."""
     a = assets.c
     rows = list(
         conn.execute(
-            select(a.kind, a.label, a.model_code, a.member_id, a.service_due_on)
-            .where(a.customer_id.in_(owners))
+            select(a.kind, a.label, a.model_code, a.member_id, a.service_due_on, a.customer_id)
+            .where(a.customer_id.in_(sorted(owners)))
             .order_by(a.id)
         )
     )
@@ -183,12 +202,12 @@ def _assets(
         AssetNote(
             label=str(label),
             kind=str(kind),
-            used_by=member_names.get(int(member), first_name) if member else first_name,
+            used_by=member_names.get(int(member), owners[owner]) if member else owners[owner],
             model_code=str(model or ""),
             open_recalls=recalls.get(str(model), []),
             service_due_on=due,
         )
-        for kind, label, model, member, due in rows
+        for kind, label, model, member, due, owner in rows
     ]
 
 

@@ -135,7 +135,7 @@ def record_outcome(
         rejected = [r for r in written.results if r.status == "rejected"]
         if rejected:
             raise InvalidInput(list(rejected[0].errors))
-        brief = task_brief(conn, task._mapping, now=now).model_dump(mode="json")
+        brief = task_brief(conn, task._mapping, now=now, actor=actor).model_dump(mode="json")
         closed = conn.execute(
             update(staff_tasks)
             .where(staff_tasks.c.id == task_id, staff_tasks.c.status == "open")
