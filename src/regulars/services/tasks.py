@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, true
 from regulars.domain.access import Actor
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.services.access import customers_in_scope
+from regulars.services.send_guard import WIN_BACK_MOMENTS
 from regulars.store.outbox_tables import outbox
 from regulars.store.planner_tables import plan_decisions, staff_tasks
 from regulars.store.tables import customers, locations, staff
@@ -105,9 +106,17 @@ def my_tasks(
 def _still_wanted() -> ColumnElement[bool]:
     """Open work only for a customer it may still be done for, by the guards' first rule:
     nobody calls or writes to one who died (or was erased) since the plan, and one who
-    asked not to be contacted keeps only the prompt at the counter."""
+    asked not to be contacted keeps only the prompt at the counter. A "we miss you" touch
+    is over once the customer has been in since it was planned (as its e-mail is stopped
+    at send time)."""
     c, t = customers.c, staff_tasks.c
-    return or_(c.status == "active", and_(c.status == "do_not_contact", t.kind == "in_person"))
+    reachable = or_(c.status == "active", and_(c.status == "do_not_contact", t.kind == "in_person"))
+    still_missed = or_(
+        t.moment.not_in(sorted(WIN_BACK_MOMENTS)),
+        c.last_visit_at.is_(None),
+        c.last_visit_at <= t.created_at,
+    )
+    return and_(reachable, still_missed)
 
 
 def plan_of_day(
