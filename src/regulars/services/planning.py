@@ -344,6 +344,20 @@ class _Planner:
             nxt.because("no touch left in the playbook")
         return nxt
 
+    def _capped_fallback(
+        self, failed: Choice, fact: Facts, done: Decided, book: Playbook, sent: SentLately
+    ) -> Choice:
+        """The next touch after a failed message that the guards and the contact caps allow:
+        a message over this week's caps is skipped with the cap as the reason, and the
+        rule's next touch is tried, as for the touch that failed."""
+        choice = self._fallback(failed, fact, done)
+        while choice.automated:
+            apply_caps([choice], book.caps, sent)
+            if choice.active:
+                break
+            choice = self._fallback(choice, fact, done)
+        return choice
+
     def fall_back_failed_messages(self) -> None:
         """A message the channel refused for good (a bad address) falls back per playbook.
 
@@ -361,6 +375,7 @@ class _Planner:
                     d.occasion,
                     d.detail,
                     d.reasons,
+                    d.purpose,
                     o.channel,
                     o.last_error,
                 )
@@ -398,7 +413,8 @@ class _Planner:
                 *(row.reasons or []),
                 f"{word} failed: {row.last_error or 'refused'} → falls back",
             ]
-            choice = self._fallback(failed_choice, fact, done)
+            sent = _lately(done, fact.customer_id, besides=(str(row.channel), str(row.purpose)))
+            choice = self._capped_fallback(failed_choice, fact, done, book, sent)
             if choice.automated:
                 message = self._message(choice, fact, int(row.id))
                 if message is not None:
@@ -672,9 +688,16 @@ def _standing(fact: Facts) -> Standing:
     )
 
 
-def _lately(done: Decided, customer_id: int) -> SentLately:
+def _lately(
+    done: Decided, customer_id: int, *, besides: tuple[str, str] | None = None
+) -> SentLately:
+    """The automated messages planned for this customer in the last seven days, but for one
+    (``besides``: channel and purpose of a message that failed and so never reached them)."""
     lately = SentLately()
-    for touch, purpose in done.automated_week.get(customer_id, []):
+    planned = list(done.automated_week.get(customer_id, []))
+    if besides in planned:
+        planned.remove(besides)
+    for touch, purpose in planned:
         if purpose == Purpose.transactional.value:
             continue
         lately.total += 1
