@@ -25,7 +25,7 @@ from regulars.domain.moments import MomentKind, birthday_keys
 from regulars.services.access import access_customer, require, require_location
 from regulars.services.ingest import append_events
 from regulars.store import audit, lookups
-from regulars.store.moment_queries import open_complaints
+from regulars.store.moment_queries import member_alive, open_complaints
 from regulars.store.planner_tables import staff_tasks
 from regulars.store.tables import customers, events, household_members, locations, preferences
 from regulars.store.uow import UnitOfWork
@@ -129,6 +129,7 @@ _HOUSEHOLD = select(
 ).where(
     household_members.c.household_id == bindparam("household_id"),
     household_members.c.birthday_key.in_(bindparam("keys", expanding=True)),
+    member_alive(),
 )
 _PROMPTS = select(staff_tasks.c.id, staff_tasks.c.moment, staff_tasks.c.summary).where(
     staff_tasks.c.customer_id == bindparam("customer_id"),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Connection,
     and_,
     bindparam,
+    exists,
     extract,
     func,
     literal,
@@ -159,6 +160,7 @@ def _household_birthdays(conn: Connection, day: date, scope: Scope, rule: str) -
             .where(
                 m.birthday_key.in_(birthday_keys(day, rule)),
                 or_(m.customer_id.is_(None), m.customer_id != c.id),
+                member_alive(),
                 c.status.in_(LIVE),
                 scope.clause(),
             )
@@ -176,6 +178,15 @@ def _household_birthdays(conn: Connection, day: date, scope: Scope, rule: str) -
         for cid, hid, mid, name, relation, member in rows
         if cid == contact(int(hid), member)
     ]
+
+
+def member_alive() -> ColumnElement[bool]:
+    """A household member whose own profile (most have none) is not marked deceased: nobody
+    is asked to "ask after" a husband who has died."""
+    linked = customers.alias("linked")
+    return ~exists().where(
+        linked.c.id == household_members.c.customer_id, linked.c.status == "deceased"
+    )
 
 
 def _household_contact(
