@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from regulars.domain.access import Actor
@@ -600,9 +600,9 @@ def _merge_touches(conn: Connection, keep_id: int, duplicate_id: int) -> None:
     customer's, so the planner sees what was already decided and sent for the person (no
     second birthday call, contact pressure counted once) and the rep's call task opens the
     profile that holds the timeline. A decision for an occasion the kept customer already
-    has one for stays on the duplicate: the kept one stands. Messages still waiting stay
-    too, where the send guard suppresses them (a merged profile is sent nothing), so the
-    person never gets the same greeting from both profiles.
+    has one for stays on the duplicate, with its task: the kept one stands. Messages still
+    waiting stay too, where the send guard suppresses them (a merged profile is sent
+    nothing), so the person never gets the same greeting from both profiles.
     """
     d = plan_decisions.c
     kept = {
@@ -623,9 +623,15 @@ def _merge_touches(conn: Connection, keep_id: int, duplicate_id: int) -> None:
         .where(d.customer_id == duplicate_id, d.id.notin_(clashes))
         .values(customer_id=keep_id)
     )
+    # A task of a clashing decision stays with it on the duplicate (out of every queue): the
+    # kept customer's task for that occasion stands, and he gets one birthday call, not two.
+    t = staff_tasks.c
     conn.execute(
         update(staff_tasks)
-        .where(staff_tasks.c.customer_id == duplicate_id)
+        .where(
+            t.customer_id == duplicate_id,
+            or_(t.decision_id.is_(None), t.decision_id.notin_(clashes)),
+        )
         .values(customer_id=keep_id)
     )
     conn.execute(
