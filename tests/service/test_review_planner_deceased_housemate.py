@@ -51,3 +51,29 @@ def test_a_late_husbands_birthday_is_neither_planned_nor_said_at_the_counter(
     assert [line.moment for line in report.lines if line.customer_id == ana] == []
     assert view["household_birthdays"] == []
     assert view["prompts"] == []
+
+
+def test_a_late_husbands_card_scanned_on_his_birthday_prompts_no_greeting(
+    engine: Engine,
+) -> None:
+    factories.location(engine, SIX, code="CAFE-LIS", kind="cafe")
+    rui = factories.customer(
+        engine,
+        SIX,
+        first_name="Rui",
+        birthday="1960-05-01",
+        card_number="RG-9",
+        home_location="CAFE-LIS",
+    )
+    customer_service.update_customer(UnitOfWork(engine), CLI, rui, {"status": "deceased"}, now=SIX)
+
+    view = check_in(  # his widow still uses his card
+        UnitOfWork(engine),
+        CLI,
+        {"card_number": "RG-9", "location": "CAFE-LIS"},
+        now=SIX + timedelta(hours=4),
+    )
+
+    assert view["status"] == "deceased"
+    assert view["birthday_today"] is False
+    assert view["prompts"] == []

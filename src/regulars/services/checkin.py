@@ -198,13 +198,20 @@ def counter_view(
     today = at.astimezone(ZoneInfo(zone)).date()
     first = str(row.first_name)
     prompts: list[str] = []
+    # The card of someone who has died (a widow still uses it) prompts no greeting.
+    greets = row.status != "deceased"
     birthday_today = (
-        row.birthday is not None
+        greets
+        and row.birthday is not None
         and celebrated_birthday(row.birthday, today.year, leap_rule) == today
     )
     if birthday_today:
         prompts.append(f"It is {first}'s birthday today: wish them a happy birthday.")
-    household = _household_birthdays(conn, row.household_id, customer_id, today, leap_rule)
+    household = (
+        _household_birthdays(conn, row.household_id, customer_id, today, leap_rule)
+        if greets
+        else []
+    )
     for name, relation in household:
         prompts.append(f"It is {name}'s birthday today ({first}'s {relation}): ask after them.")
     tasks = list(conn.execute(_PROMPTS, {"customer_id": customer_id, "today": today}))
