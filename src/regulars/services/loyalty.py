@@ -55,7 +55,7 @@ from regulars.store.loyalty_tables import (
     loyalty_redemptions,
     loyalty_rewards,
 )
-from regulars.store.tables import customers, locations
+from regulars.store.tables import customers, events, locations
 from regulars.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -203,11 +203,49 @@ def _applies(lp: LoadedProgram, source: str, place: _Place | None) -> bool:
     return place is not None and (place.code in lp.locations or place.brand in lp.brands)
 
 
+@dataclass(frozen=True)
+class _Bought:
+    """Where and when a returned purchase happened: what decides where it counted."""
+
+    source: str
+    location_id: int | None
+    occurred_at: datetime
+
+
+def _returned_purchases(conn: Connection, items: list[IngestedEvent]) -> dict[int, _Bought]:
+    """The purchases this batch's returns refer to, by event id (in the batch or stored).
+
+    Returns are rare, so the stored ones cost one query per batch that holds a return.
+    """
+    wanted = {
+        i.purchase_event_id
+        for i in items
+        if isinstance(i.event, Return) and i.purchase_event_id is not None
+    }
+    if not wanted:
+        return {}
+    out = {
+        i.id: _Bought(i.event.source, i.location_id, i.event.occurred_at)
+        for i in items
+        if i.id in wanted
+    }
+    for part in chunked(sorted(wanted - out.keys())):
+        for eid, source, location_id, occurred_at in conn.execute(
+            select(events.c.id, events.c.source, events.c.location_id, events.c.occurred_at).where(
+                events.c.id.in_(part)
+            )
+        ):
+            out[int(eid)] = _Bought(source, location_id, occurred_at)
+    return out
+
+
 def apply_ingested(conn: Connection, ingested: list[IngestedEvent], now: datetime) -> None:
     """Earn, reverse and promote for a batch of new events, in the caller's transaction.
 
     Purchases earn in every program that applies where they happened; returns take back
-    the returned lines' points pro rata; goodwill imported from other systems is booked.
+    the returned lines' points pro rata, in the programs where their purchase counted (a
+    return at the dealership must not cost a café member tier spend); goodwill imported
+    from other systems is booked.
     """
     relevant = [
         item
@@ -230,26 +268,32 @@ def apply_ingested(conn: Connection, ingested: list[IngestedEvent], now: datetim
     places = _places(conn)
     routed: dict[str, list[IngestedEvent]] = defaultdict(list)
     goodwill: list[IngestedEvent] = []
-    # A return goes wherever its purchase earned; programs without the lot skip it.
-    everywhere = list(programs)
+    bought = _returned_purchases(conn, relevant)
     # Where a purchase earns depends only on its source and location: decided once per pair.
     destinations: dict[tuple[str, int | None], list[str]] = {}
+
+    def programs_at(source: str, location_id: int | None) -> list[str]:
+        found = destinations.get((source, location_id))
+        if found is None:
+            place = places.get(location_id) if location_id is not None else None
+            found = destinations[(source, location_id)] = [
+                code for code, lp in programs.items() if _applies(lp, source, place)
+            ]
+        return found
+
     for item in relevant:
         event = item.event
         if isinstance(event, Goodwill):
             goodwill.append(item)
             continue
         if isinstance(event, Return):
-            codes = everywhere
+            # A return goes where its purchase was made, not where it is brought back.
+            purchase = bought.get(item.purchase_event_id or 0)
+            if purchase is None:
+                continue
+            codes = programs_at(purchase.source, purchase.location_id)
         else:
-            key = (event.source, item.location_id)
-            found = destinations.get(key)
-            if found is None:
-                place = places.get(item.location_id) if item.location_id is not None else None
-                found = destinations[key] = [
-                    code for code, lp in programs.items() if _applies(lp, event.source, place)
-                ]
-            codes = found
+            codes = programs_at(event.source, item.location_id)
         for code in codes:
             routed[code].append(item)
     if goodwill:
@@ -257,7 +301,7 @@ def apply_ingested(conn: Connection, ingested: list[IngestedEvent], now: datetim
             routed[code].append(item)
     timeline: list[dict[str, Any]] = []
     for code, items in routed.items():
-        _apply_program(conn, programs[code], items, places, now, timeline)
+        _apply_program(conn, programs[code], items, places, now, timeline, bought)
     if timeline:
         from regulars.services.ingest import append_events  # late: ingest imports this module
 
@@ -354,6 +398,7 @@ def _apply_program(
     places: dict[int, _Place],
     now: datetime,
     timeline: list[dict[str, Any]],
+    bought: dict[int, _Bought],
 ) -> None:
     program = lp.program
     rates = lp.rates
@@ -481,9 +526,12 @@ def _apply_program(
         elif isinstance(event, Return) and item.settlement is not None:
             if member is None:
                 continue
+            lot = lots.get(item.purchase_event_id or 0)
+            purchase = bought[item.purchase_event_id or 0]
+            if lot is None and member.enrolled_at > purchase.occurred_at:
+                continue  # bought before joining: it never counted here
             returned = [(line.category, line.net) for line in item.settlement.lines]
             spend_back = sum(net for category, net in returned if category not in rates.excluded)
-            lot = lots.get(item.purchase_event_id or 0)
             points_back = 0
             if lot is not None:
                 weight = return_weight(rates, returned, event.source in lp.partner_sources)
@@ -512,7 +560,8 @@ def _apply_program(
                         event_id=item.id,
                     )
                 points_back = got
-            month = month_key(lot.at.astimezone(home).date()) if lot else month_key(tier_day)
+            # Back out of the month the purchase counted in, whenever it is returned.
+            month = month_key(purchase.occurred_at.astimezone(home).date())
             tally_of(cid, member).add(month, -spend_back, -points_back)
         elif isinstance(event, Goodwill):
             if member is None:
