@@ -344,7 +344,7 @@ def parse_event(raw: Any) -> Event | list[FieldProblem]:
     kind = raw.get("type")
     if kind is None:
         return [FieldProblem("type", "is required")]
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:  # a list or object: no type
         allowed = ", ".join(sorted(EVENT_TYPES))
         return [FieldProblem("type", f"unknown event type {kind!r}; expected one of {allowed}")]
     try:
