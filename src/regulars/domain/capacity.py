@@ -30,9 +30,14 @@ class Caller:
     capacity: int
     working_days: frozenset[str]
     left: int = 0
+    everywhere: bool = False  # sees the whole business (the owner role), not some locations
 
     def works_on(self, day: date) -> bool:
         return works_on(day, self.working_days)
+
+    def reaches(self, location_id: int | None) -> bool:
+        """Whether they can open the profile of a customer of this home location."""
+        return self.everywhere or location_id is None or location_id in self.locations
 
 
 def works_on(day: date, working_days: frozenset[str]) -> bool:
@@ -88,6 +93,10 @@ def allocate(
     for choice, standing in ranked:
         choice.importance = importance(choice, standing)
         owner = by_id.get(standing.owner_id) if standing.owner_id is not None else None
+        if owner is not None and not owner.reaches(standing.location_id):
+            # A customer who moved keeps an advisor who cannot see her in his queue.
+            choice.because(f"advisor {owner.name} does not work at the customer's location")
+            owner = None
         if owner is not None and owner.left > 0:
             owner.left -= 1
             choice.assignee = owner.id

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, text, update
 
 from regulars.domain.capacity import Caller, Standing, allocate
+from regulars.domain.customers import Role
 from regulars.domain.decisions import Choice, choose
 from regulars.domain.errors import FieldProblem, InvalidInput
 from regulars.domain.guards import CHANNEL_WORDS, Situation
@@ -715,7 +716,7 @@ def _callers(conn: Connection, day: date) -> list[Caller]:
     s = staff.c
     rows = list(
         conn.execute(
-            select(s.id, s.name, s.daily_call_capacity, s.working_days).where(
+            select(s.id, s.name, s.daily_call_capacity, s.working_days, s.role).where(
                 s.active.is_(True), s.daily_call_capacity > 0
             )
         )
@@ -748,8 +749,9 @@ def _callers(conn: Connection, day: date) -> list[Caller]:
             locations=frozenset(where[int(sid)]),
             capacity=max(int(capacity) - int(taken.get(sid, 0)), 0),
             working_days=frozenset(str(days).split(",")),
+            everywhere=role == Role.owner.value,
         )
-        for sid, name, capacity, days in rows
+        for sid, name, capacity, days, role in rows
     ]
 
 

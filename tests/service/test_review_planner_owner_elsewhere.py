@@ -1,0 +1,68 @@
+"""A call goes to someone who can open the customer's profile.
+
+Vera moved from Porto to Lisbon: her home location is now the Lisbon dealership, but her
+advisor is still Rui, who works only in Porto. Rui's queue shows only customers of his
+locations, so a birthday call handed to him was a call nobody could see or make (and it
+still used up one of his calls). It now goes to a colleague in Lisbon, with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine
+
+from regulars.domain.access import Actor, Role
+from regulars.services.ingest import ingest_events
+from regulars.services.planning import plan_day
+from regulars.services.tasks import my_tasks
+from regulars.store.uow import UnitOfWork
+from tests import factories
+
+FRIDAY = date(2026, 5, 1)
+SIX = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
+CAR = [{"sku": "car", "category": "cars", "unit_price": 3_000_000}]
+
+
+def test_a_call_for_a_customer_who_moved_goes_to_a_colleague_at_her_new_location(
+    engine: Engine,
+) -> None:
+    factories.location(engine, SIX, code="DEAL-POR", kind="dealership")
+    lisbon = factories.location(engine, SIX, code="DEAL-LIS", kind="dealership")
+    rui = factories.staff(
+        engine,
+        SIX,
+        email="rui@example.com",
+        name="Rui",
+        locations=["DEAL-POR"],
+        daily_call_capacity=5,
+    )
+    ana = factories.staff(
+        engine,
+        SIX,
+        email="ana@example.com",
+        name="Ana",
+        locations=["DEAL-LIS"],
+        daily_call_capacity=5,
+    )
+    vera = factories.customer(
+        engine,
+        SIX,
+        first_name="Vera",
+        phone="+351910000001",
+        birthday="1970-05-01",
+        home_location="DEAL-LIS",
+        owner_staff_id=rui,
+    )
+    car = factories.purchase("car-1", customer_id=vera, at="2025-01-10T10:00:00+00:00", lines=CAR)
+    ingest_events(UnitOfWork(engine), [car], now=SIX)
+
+    report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+
+    [line] = report.lines
+    assert (line.touch, line.assignee) == ("call", "Ana")
+    assert "advisor Rui does not work at the customer's location" in line.reasons
+    in_lisbon = Actor(kind="staff", id=ana, role=Role.rep, locations=frozenset({lisbon}))
+    assert [t["customer_id"] for t in my_tasks(UnitOfWork(engine), in_lisbon, today=FRIDAY)] == [
+        vera
+    ]
