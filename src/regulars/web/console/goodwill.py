@@ -16,8 +16,9 @@ from regulars.bootstrap import Runtime
 from regulars.domain.errors import FieldProblem, InvalidInput, NotFound, RegularsError
 from regulars.services import accounts, goodwill, queries
 from regulars.services.access import is_manager
+from regulars.services.locations import list_locations
 from regulars.services.loyalty import programs_in_force
-from regulars.web.console.customer import form_key
+from regulars.web.console.customer import form_key, zone_of
 from regulars.web.console.rendering import page, redirect
 from regulars.web.deps import ConsoleSession, RuntimeDep, verify_csrf
 
@@ -53,6 +54,7 @@ def goodwill_context(
     pending: list[dict[str, Any]] = []
     manager = is_manager(actor)
     if manager:
+        places = list_locations(runtime.uow(readonly=True), actor)
         people = {
             f"staff:{s.id}": s.name for s in accounts.list_staff(runtime.uow(readonly=True), actor)
         }
@@ -70,6 +72,7 @@ def goodwill_context(
                     "reason": row["reason"],
                     "requested_by": people.get(row["requested_by"], row["requested_by"]),
                     "at": row["requested_at"],
+                    "zone": zone_of(places, who.home_location)[0],
                     "mine": row["requested_by"] == actor.label,
                 }
             )

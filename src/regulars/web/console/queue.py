@@ -15,7 +15,9 @@ from regulars.bootstrap import Runtime
 from regulars.domain.briefs import Brief
 from regulars.domain.errors import FieldProblem, InvalidInput, RegularsError
 from regulars.services import accounts, briefs, queries, tasks
+from regulars.services.locations import list_locations
 from regulars.services.outcomes import record_outcome
+from regulars.web.console.customer import zone_of
 from regulars.web.console.rendering import page, redirect
 from regulars.web.deps import ConsoleSession, RuntimeDep, local_today, verify_csrf
 
@@ -40,6 +42,7 @@ def queue_context(runtime: Runtime, session: accounts.StaffSession) -> dict[str,
         for t in tasks.my_tasks(runtime.uow(readonly=True), actor, today=today, status="done")
         if t["kind"] in QUEUE_KINDS
     ]
+    places = list_locations(runtime.uow(readonly=True), actor)
     cards = []
     for task in open_tasks:
         raw = briefs.brief_for_task(
@@ -58,6 +61,7 @@ def queue_context(runtime: Runtime, session: accounts.StaffSession) -> dict[str,
                 "tier": brief.tier,
                 "overdue": task["overdue"],
                 "brief": brief,
+                "zone": zone_of(places, profile.home_location)[0],
                 "done": False,
             }
         )

@@ -81,20 +81,32 @@ def redirect(path: str, done: str | None = None, **params: str | int) -> Redirec
     return RedirectResponse(target, status_code=303)
 
 
+def _zone(zone: str | None) -> ZoneInfo:
+    """The location's zone (UTC when unknown or unset)."""
+    try:
+        return ZoneInfo(zone) if zone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def local_time(value: datetime | None, zone: str | None = None, fmt: str = "%d %b %Y %H:%M") -> str:
     """A moment in a location's wall-clock time (UTC when the zone is unknown)."""
     if value is None:
         return ""
-    try:
-        tz = ZoneInfo(zone) if zone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    return value.astimezone(tz).strftime(fmt)
+    return value.astimezone(_zone(zone)).strftime(fmt)
 
 
-def day(value: date | datetime | None) -> str:
+def day(value: date | datetime | None, zone: str | None = None) -> str:
+    """A calendar day; a moment is first put on the location's clock.
+
+    Instants are stored in UTC, so a Denver visit at 21:00 on 30 April is 03:00 on 1 May in
+    UTC: without the zone the page would date it a day late. Without a zone a moment keeps
+    the clock it carries (the loyalty service hands back moments already on the program's).
+    """
     if value is None:
         return ""
+    if zone and isinstance(value, datetime):
+        return local_time(value, zone, "%d %b %Y")
     return value.strftime("%d %b %Y")
 
 
