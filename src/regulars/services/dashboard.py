@@ -126,7 +126,9 @@ def manager_dashboard(
         for d in plan
         if _held_back(d)
     ]
-    census = loyalty.census(uow, actor, now=now)
+    census = loyalty.census(
+        uow, actor, now=now, location_id=places[location][0] if location else None
+    )
     return Dashboard(
         day=day,
         zone=zone,

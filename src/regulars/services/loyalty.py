@@ -1102,13 +1102,21 @@ def _idle_until(program: Program, row: dict[str, Any]) -> datetime:
     return add_months(since, program.expiry.months)
 
 
-def census(uow: UnitOfWork, actor: Actor, *, now: datetime) -> list[dict[str, Any]]:
-    """Enrolled versus active members per program, tier mix and outstanding liability."""
+def census(
+    uow: UnitOfWork, actor: Actor, *, now: datetime, location_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Enrolled versus active members per program, tier mix and outstanding liability.
+
+    ``location_id`` narrows it to that location's customers (a dashboard showing one café
+    must not count the whole chain's members); the actor's own scope always applies.
+    """
     require(actor, "loyalty:read")
     with uow:
         conn = uow.conn
         out = []
         scope = customers_in_scope(actor)
+        if location_id is not None:
+            scope = and_(scope, customers.c.home_location_id == location_id)
         for code, lp in sorted(current_programs(conn).items()):
             program = lp.program
             since = now - timedelta(days=program.active_days)
