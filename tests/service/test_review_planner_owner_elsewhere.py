@@ -8,12 +8,13 @@ still used up one of his calls). It now goes to a colleague in Lisbon, with the 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
 from regulars.domain.access import Actor, Role
 from regulars.services.ingest import ingest_events
+from regulars.services.outcomes import record_outcome
 from regulars.services.planning import plan_day
 from regulars.services.tasks import my_tasks
 from regulars.store.uow import UnitOfWork
@@ -66,3 +67,75 @@ def test_a_call_for_a_customer_who_moved_goes_to_a_colleague_at_her_new_location
     assert [t["customer_id"] for t in my_tasks(UnitOfWork(engine), in_lisbon, today=FRIDAY)] == [
         vera
     ]
+
+
+def test_a_card_for_a_customer_who_moved_is_left_to_her_new_locations_team(
+    engine: Engine,
+) -> None:
+    factories.location(engine, SIX, code="DEAL-POR", kind="dealership")
+    lisbon = factories.location(engine, SIX, code="DEAL-LIS", kind="dealership")
+    rui = factories.staff(engine, SIX, email="rui@example.com", name="Rui", locations=["DEAL-POR"])
+    ana = factories.staff(engine, SIX, email="ana@example.com", name="Ana", locations=["DEAL-LIS"])
+    vera = factories.customer(
+        engine,
+        SIX,
+        first_name="Vera",
+        phone="+351910000001",
+        birthday="1970-05-01",
+        home_location="DEAL-LIS",
+        owner_staff_id=rui,
+    )
+    car = factories.purchase("car-1", customer_id=vera, at="2025-01-10T10:00:00+00:00", lines=CAR)
+    ingest_events(UnitOfWork(engine), [car], now=SIX)
+
+    report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)  # nobody takes calls: a card
+
+    assert [line.touch for line in report.lines] == ["card"]
+    in_lisbon = Actor(kind="staff", id=ana, role=Role.rep, locations=frozenset({lisbon}))
+    [card] = my_tasks(UnitOfWork(engine), in_lisbon, today=FRIDAY)
+    assert (card["kind"], card["customer_id"], card["assignee_staff_id"]) == ("card", vera, None)
+
+
+def test_the_card_after_the_last_unanswered_call_is_left_to_her_new_locations_team(
+    engine: Engine,
+) -> None:
+    factories.location(engine, SIX, code="DEAL-POR", kind="dealership")
+    lisbon = factories.location(engine, SIX, code="DEAL-LIS", kind="dealership")
+    rui = factories.staff(engine, SIX, email="rui@example.com", name="Rui", locations=["DEAL-POR"])
+    ana = factories.staff(
+        engine,
+        SIX,
+        email="ana@example.com",
+        name="Ana",
+        locations=["DEAL-LIS"],
+        daily_call_capacity=5,
+        working_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    )
+    vera = factories.customer(
+        engine,
+        SIX,
+        first_name="Vera",
+        phone="+351910000001",
+        birthday="1970-05-01",
+        home_location="DEAL-LIS",
+        owner_staff_id=rui,
+    )
+    car = factories.purchase("car-1", customer_id=vera, at="2025-01-10T10:00:00+00:00", lines=CAR)
+    ingest_events(UnitOfWork(engine), [car], now=SIX)
+    plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
+    in_lisbon = Actor(kind="staff", id=ana, role=Role.rep, locations=frozenset({lisbon}))
+    [call] = my_tasks(UnitOfWork(engine), in_lisbon, today=FRIDAY)
+
+    task_id = int(call["id"])
+    for day in range(3):
+        answer = record_outcome(
+            UnitOfWork(engine),
+            in_lisbon,
+            task_id,
+            {"outcome": "not_reached"},
+            now=SIX + timedelta(days=day, hours=4),
+        )
+        [task_id] = answer["new_tasks"]
+
+    [card] = my_tasks(UnitOfWork(engine), in_lisbon, today=FRIDAY + timedelta(days=4))
+    assert (card["kind"], card["id"], card["assignee_staff_id"]) == ("card", task_id, None)

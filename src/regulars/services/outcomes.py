@@ -25,11 +25,12 @@ from sqlalchemy import insert, select, update
 from regulars.domain import guards
 from regulars.domain.access import Actor
 from regulars.domain.capacity import first_working_day, works_on
+from regulars.domain.customers import Role
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, validate
 from regulars.domain.events import Emotion
 from regulars.domain.guards import Proposal, Situation
 from regulars.domain.playbooks import Thresholds
-from regulars.services.access import access_customer, require
+from regulars.services.access import access_customer, require, staff_location_ids
 from regulars.services.briefs import task_brief
 from regulars.services.ingest import append_events
 from regulars.services.playbook_store import active_playbooks
@@ -235,6 +236,8 @@ def _retry(
         select(customers.c.owner_staff_id).where(customers.c.id == task["customer_id"])
     )
     writer = owner if owner is not None else task["assignee_staff_id"]
+    if writer is not None and not _reaches(conn, int(writer), task["location_id"]):
+        writer = None  # the team at the customer's location writes it
     return _new_task(
         conn,
         task,
@@ -246,6 +249,16 @@ def _retry(
         summary=f"{task['summary']} (not reached after {_calls(int(task['attempt']))})"[:500],
         assignee=writer,
     )
+
+
+def _reaches(conn: Any, staff_id: int, location_id: int | None) -> bool:
+    """Whether this member of staff can open a profile of this home location (their queue
+    shows only those): an owner everywhere, anyone else at their own locations."""
+    role = conn.scalar(select(staff.c.role).where(staff.c.id == staff_id))
+    if role is None:
+        return False
+    everywhere = role == Role.owner.value or location_id is None
+    return everywhere or location_id in staff_location_ids(conn, staff_id)
 
 
 def _working_days(conn: Any, staff_id: int | None) -> frozenset[str] | None:

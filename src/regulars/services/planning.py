@@ -18,7 +18,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -241,6 +241,7 @@ class _Planner:
         self.playbook_of: dict[int, Playbook] = {}
         self.by_location: dict[int | None, Playbook] = {}
         self.situations: dict[int, Situation] = {}
+        self.staff: dict[int, Caller] | None = None
 
     def run(self, scopes: list[tuple[Playbook, Scope]], leap_rule: str) -> None:
         candidates: dict[tuple[int, str, str], Candidate] = {}
@@ -289,6 +290,16 @@ class _Planner:
         for cid, choices in per_customer.items():
             apply_caps(choices, self.playbook_of[cid].caps, _lately(done, cid))
         self._write(per_customer, facts)
+
+    def _card_writer(self, fact: Facts) -> int | None:
+        """The advisor writes the card when they can open the customer's profile; else it is
+        the team's at the customer's location (unassigned), not lost in a queue that hides it."""
+        if fact.owner_id is None:
+            return None
+        if self.staff is None:
+            self.staff = _staff(self.conn)
+        owner = self.staff.get(fact.owner_id)
+        return fact.owner_id if owner is not None and owner.reaches(fact.location_id) else None
 
     def _situation_for(self, fact: Facts, done: Decided) -> Situation:
         """One situation per customer, however many moments they have today."""
@@ -451,7 +462,7 @@ class _Planner:
                         cand.customer_id,
                         kind,
                         cand.moment.value,
-                        fact.owner_id if kind == "card" else None,
+                        self._card_writer(fact) if kind == "card" else None,
                         fact.location_id,
                         _db_date(dialect, choice.due_on or self.day),
                         _db_date(dialect, choice.valid_until if kind == "in_person" else None),
@@ -530,7 +541,7 @@ class _Planner:
                     due = self.day + timedelta(days=choice.touch.within_days)
                 assignee_id = choice.assignee if kind == "call" else None
                 if kind == "card":
-                    assignee_id = fact.owner_id
+                    assignee_id = self._card_writer(fact)
                 tasks.append(
                     (
                         decision_id,
@@ -710,20 +721,32 @@ def _lately(
     return lately
 
 
-def _callers(conn: Connection, day: date) -> list[Caller]:
-    """Staff who take calls, with what today already holds for them: the calls earlier plans
-    of the day gave them, and the retries and follow-ups due today."""
+def _staff(conn: Connection) -> dict[int, Caller]:
+    """Active staff with where they work and their daily call capacity (0: takes no calls)."""
     s = staff.c
-    rows = list(
-        conn.execute(
-            select(s.id, s.name, s.daily_call_capacity, s.working_days, s.role).where(
-                s.active.is_(True), s.daily_call_capacity > 0
-            )
-        )
-    )
     where: dict[int, set[int]] = defaultdict(set)
     for sid, lid in conn.execute(select(staff_locations.c.staff_id, staff_locations.c.location_id)):
         where[int(sid)].add(int(lid))
+    return {
+        int(sid): Caller(
+            id=int(sid),
+            name=str(name),
+            locations=frozenset(where[int(sid)]),
+            capacity=int(capacity),
+            working_days=frozenset(str(days).split(",")),
+            everywhere=role == Role.owner.value,
+        )
+        for sid, name, capacity, days, role in conn.execute(
+            select(s.id, s.name, s.daily_call_capacity, s.working_days, s.role).where(
+                s.active.is_(True)
+            )
+        )
+    }
+
+
+def _callers(conn: Connection, day: date) -> list[Caller]:
+    """Staff who take calls, with what today already holds for them: the calls earlier plans
+    of the day gave them, and the retries and follow-ups due today."""
     t, d = staff_tasks.c, plan_decisions.c
     # A retry of an unanswered call or a promised follow-up is a call of its own day, made
     # by the same person: it takes a place in that day's capacity like a planned call.
@@ -743,15 +766,9 @@ def _callers(conn: Connection, day: date) -> list[Caller]:
         ).all()
     )
     return [
-        Caller(
-            id=int(sid),
-            name=str(name),
-            locations=frozenset(where[int(sid)]),
-            capacity=max(int(capacity) - int(taken.get(sid, 0)), 0),
-            working_days=frozenset(str(days).split(",")),
-            everywhere=role == Role.owner.value,
-        )
-        for sid, name, capacity, days, role in rows
+        replace(caller, capacity=max(caller.capacity - int(taken.get(sid, 0)), 0))
+        for sid, caller in _staff(conn).items()
+        if caller.capacity > 0
     ]
 
 
