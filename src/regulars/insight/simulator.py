@@ -160,9 +160,8 @@ class _Replay:
         }
         self.everywhere = everywhere
         self.zones = {lid: zone for lid, (_, _, zone) in places.items()}
-        self.purchases: dict[
-            int, list[Any]
-        ] = {}  # event id → [line, bonus, net, refunded, lot, cid]
+        #: event id → [line, bonus, net, refunded, lot or None, cid, month it counted in]
+        self.purchases: dict[int, list[Any]] = {}
         self.out = ProgramOutcome(program.code, program.name, program.currency)
         self.per_rule: dict[str, int] = {}
         self.weight_by_category: Counter[str] = Counter()
@@ -286,7 +285,17 @@ class _Replay:
             m.last_activity = ts
             self.out.issued += points
             self.monthly[label] += points
-            self.purchases[eid] = [earned.line_points, earned.bonus_points, spend, 0, lot, cid]
+            self.purchases[eid] = [
+                earned.line_points,
+                earned.bonus_points,
+                spend,
+                0,
+                lot,
+                cid,
+                month,
+            ]
+        elif spend:  # nothing earned (a cap), yet the spend counts towards the tier
+            self.purchases[eid] = [0, 0, spend, 0, None, cid, month]
         gain = points if self.by_points else spend
         m.months[month] = m.months.get(month, 0) + gain
         if m.tier < self.top:
@@ -322,7 +331,7 @@ class _Replay:
         m = self.members.get(cid)
         if m is None:
             return
-        line, bonus, net, refunded, lot, _ = record
+        line, bonus, net, refunded, lot, _, month = record
         if net <= 0:
             return
         after = min(net, refunded + refund)
@@ -330,8 +339,9 @@ class _Replay:
         if refunded < net <= refunded + refund:
             take += bonus
         record[3] = after
-        got = min(take, lot[1])
-        lot[1] -= got
+        got = min(take, lot[1]) if lot is not None else 0
+        if lot is not None:
+            lot[1] -= got
         rest = take - got
         if rest:
             for other in m.lots:
@@ -343,11 +353,13 @@ class _Replay:
                     break
         m.balance -= got
         self.out.reversed += got
-        month = month_key(self.local_day(None, ts))
+        # Out of the month the purchase counted in, as the live engine books it: a return a
+        # year on must not cost this year's window what last year's purchase gave.
         if not self.by_points:
-            m.months[month] = m.months.get(month, 0) - min(refund, net)
+            m.months[month] = m.months.get(month, 0) - (after - refunded)
         else:
             m.months[month] = m.months.get(month, 0) - got
+        m.window = None  # the cached window sum no longer holds
 
     # -- state changes ------------------------------------------------------------------
 
