@@ -122,3 +122,31 @@ def test_a_customer_called_again_today_gets_no_second_call_from_the_plan(
     assert recall_line.touch != "call"
     assert "a human touch is already planned for this customer today" in recall_line.reasons
     assert [(c.attempt, c.due_on) for c in _open_calls(engine)] == [(2, FRIDAY)]
+
+
+def test_a_call_left_open_for_weeks_does_not_hold_back_todays_call(engine: Engine) -> None:
+    rui = _rep(engine, capacity=5)
+    customer = _big_spender(engine, 1, rui, "1970-04-14")
+    plan_day(UnitOfWork(engine), day=date(2026, 4, 14), now=datetime(2026, 4, 14, 5, tzinfo=UTC))
+    assert len(_open_calls(engine)) == 1  # never made, never closed
+    customer_service.add_asset(
+        UnitOfWork(engine),
+        CLI,
+        customer,
+        {"kind": "car", "label": "Golf", "model_code": "VW-GOLF-8"},
+        now=THURSDAY_SIX,
+    )
+    recall = {
+        "type": "recall",
+        "source": "vw",
+        "external_id": "recall-1",
+        "occurred_at": "2026-04-30T15:00:00+00:00",
+        "asset_model": "VW-GOLF-8",
+        "title": "Brake hose",
+    }
+    ingest_events(UnitOfWork(engine), [recall], now=FRIDAY_SIX)
+
+    report = plan_day(UnitOfWork(engine), day=FRIDAY, now=FRIDAY_SIX)
+
+    [recall_line] = [line for line in report.lines if line.moment == "recall"]
+    assert recall_line.touch == "call"

@@ -748,8 +748,9 @@ def decided(conn: Connection, customer_ids: Iterable[int], day: date) -> Decided
     """Keys on record, who already has a call coming today, and last week's messages.
 
     A call already on someone's list (a retry of yesterday's unanswered call, a follow-up
-    promised for today, a planned call not made yet) is a human touch planned today too:
-    a second call the same day would feel like a campaign.
+    promised for today, a planned call whose days are not over) is a human touch planned
+    today too: a second call the same day would feel like a campaign. One overdue and left
+    open does not count, or a forgotten task would hold back every call to the customer.
     """
     d, t = plan_decisions.c, staff_tasks.c
     out = Decided()
@@ -761,7 +762,10 @@ def decided(conn: Connection, customer_ids: Iterable[int], day: date) -> Decided
                     t.customer_id.in_(part),
                     t.kind == "call",
                     t.status == "open",
-                    or_(t.due_on <= day, and_(t.decision_id.is_not(None), t.attempt == 1)),
+                    or_(
+                        t.due_on == day,
+                        and_(t.decision_id.is_not(None), t.attempt == 1, t.due_on >= day),
+                    ),
                 )
             )
         )
