@@ -87,8 +87,8 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> M
     for number, one in enumerate(series):
         colour = PALETTE[number % len(PALETTE)]
         points = [(LEFT + i * step, y(v), v) for i, v in enumerate(one.values) if v is not None]
-        if len(points) > 1:
-            path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in points)
+        for run in _runs(one.values):
+            path = " ".join(f"{LEFT + i * step:.1f},{y(v):.1f}" for i, v in run)
             parts.append(
                 f'<polyline fill="none" stroke="{colour}" stroke-width="3" points="{path}"/>'
             )
@@ -101,6 +101,21 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> M
 
 
 # -- drawing ---------------------------------------------------------------------------------
+
+
+def _runs(values: Sequence[Number | None]) -> list[list[tuple[int, Number]]]:
+    """Stretches of two or more neighbouring values: a line is drawn only within one.
+
+    A missing value (a week without answers) breaks the line, so the chart never draws a
+    trend through weeks it knows nothing about; a lone value stays a dot.
+    """
+    runs: list[list[tuple[int, Number]]] = [[]]
+    for index, value in enumerate(values):
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append((index, value))
+    return [run for run in runs if len(run) > 1]
 
 
 def _bars(title: str, labels: Sequence[str], series: Sequence[Series], *, stacked: bool) -> Markup:
@@ -214,6 +229,7 @@ def _describe(labels: Sequence[str], series: Sequence[Series]) -> str:
             for label, v in zip(labels, one.values, strict=True)
             if v is not None
         )
+        pairs = pairs or "no data"
         rows.append(f"{one.name}: {pairs}." if len(series) > 1 else f"{pairs}.")
     return " ".join(rows)
 
