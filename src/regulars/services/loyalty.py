@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from regulars.domain.access import Actor
-from regulars.domain.earning import earn_purchase, return_weight, reversal
+from regulars.domain.earning import Earned, Rates, earn_purchase, return_weight, reversal
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from regulars.domain.events import Goodwill, Purchase, Return
 from regulars.domain.ledger import LotClock, add_months, lot_dates
@@ -386,6 +386,94 @@ class _Tally:
         return self.amount
 
 
+class _CapHistory:
+    """Points members already earned on an earlier local day or month, for late receipts.
+
+    A member's cap counters hold only their latest day and month. A receipt that arrives
+    after later ones (an offline till syncing yesterday's sales) must count against its own
+    day's and month's cap, not reset the counters and give today's cap a second time: its
+    day's points are read from the ledger once (late receipts are rare) and kept current as
+    the batch earns more on that day.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.points: dict[tuple[int, str, int], int] = {}  # (customer, "day"/"month", key)
+
+    def earn(
+        self,
+        rates: Rates,
+        member: Member,
+        lines: list[tuple[str, int]],
+        *,
+        source: str,
+        local_day: date,
+        zone: ZoneInfo,
+        tier_index: int,
+    ) -> Earned:
+        """``earn_purchase`` under the caps of ``local_day``, whatever day came last."""
+        counters = member.earning
+        day_late = rates.cap_day is not None and _before(counters.cap_day, local_day)
+        month = local_day.year * 100 + local_day.month
+        month_late = rates.cap_month is not None and 0 < month < counters.cap_month
+        if not (day_late or month_late):
+            return earn_purchase(
+                rates, counters, lines, source=source, local_day=local_day, tier_index=tier_index
+            )
+        saved = (counters.cap_day, counters.cap_day_points)
+        saved_month = (counters.cap_month, counters.cap_month_points)
+        first = local_day.replace(day=1)
+        day_slot = (member.customer_id, "day", local_day.toordinal())
+        month_slot = (member.customer_id, "month", month)
+        if day_late:
+            counters.cap_day = local_day
+            counters.cap_day_points = self._earned(
+                member, day_slot, local_day, local_day + timedelta(days=1), zone
+            )
+        if month_late:
+            counters.cap_month = month
+            counters.cap_month_points = self._earned(
+                member, month_slot, first, _next_month(first), zone
+            )
+        earned = earn_purchase(
+            rates, counters, lines, source=source, local_day=local_day, tier_index=tier_index
+        )
+        if day_late:
+            self.points[day_slot] = counters.cap_day_points
+            counters.cap_day, counters.cap_day_points = saved
+        if month_late:
+            self.points[month_slot] = counters.cap_month_points
+            counters.cap_month, counters.cap_month_points = saved_month
+        return earned
+
+    def _earned(
+        self, member: Member, key: tuple[int, str, int], since: date, until: date, zone: ZoneInfo
+    ) -> int:
+        known = self.points.get(key)
+        if known is not None:
+            return known
+        c = loyalty_ledger.c
+        total = self.conn.scalar(
+            select(func.coalesce(func.sum(c.pending_delta + c.available_delta), 0)).where(
+                c.member_id == member.id,
+                c.kind == "earn",
+                c.at >= datetime.combine(since, time(0), zone),
+                c.at < datetime.combine(until, time(0), zone),
+            )
+        )
+        return int(total or 0)
+
+
+def _before(counted: date | None, day: date) -> bool:
+    """Whether ``day`` comes before the day a cap counter holds (a late receipt)."""
+    return counted is not None and day < counted
+
+
+def _next_month(first: date) -> date:
+    """The first of the month after ``first``'s."""
+    return (first + timedelta(days=32)).replace(day=1)
+
+
 def _time_order(item: IngestedEvent) -> tuple[Any, int]:
     """Oldest first, by the time as stored (UTC text on SQLite sorts as time does)."""
     return item.occurred_db, item.id
@@ -417,6 +505,7 @@ def _apply_program(
         conn, lp.code, {i.customer_id for i in items if i.customer_id}, lock=True
     )
     book = Book(conn, now)
+    caps = _CapHistory(conn)
     lots = _purchase_lots(conn, book, members, items)
     home = _zone(program.timezone)
     ordered = sorted(items, key=_time_order)
@@ -466,12 +555,13 @@ def _apply_program(
                 )
             tier_index = tier_of.get(member.tier, 0)
             lines = [(line.category, line.net) for line in event.lines]
-            earned = earn_purchase(
+            earned = caps.earn(
                 rates,
-                member.earning,
+                member,
                 lines,
                 source=event.source,
                 local_day=local_day,
+                zone=zone,
                 tier_index=tier_index,
             )
             points = earned.points
