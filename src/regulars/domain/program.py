@@ -205,8 +205,13 @@ class ProgramProblem(FieldProblem):
         return f"{where}{self.field}: {self.message}" if self.field else f"{where}{self.message}"
 
 
-def load_program(text: str) -> Program:
-    """Parse and validate a program file; InvalidInput lists each problem with its line."""
+def load_program(text: str, *, in_force: bool = False) -> Program:
+    """Parse and validate a program file; InvalidInput lists each problem with its line.
+
+    ``in_force`` reads the text of a program already loaded as it was read then: a key
+    written twice is refused when a file is checked or loaded, but a program put in force
+    before that check keeps working (YAML's last value wins), so that ingest never stops.
+    """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -217,6 +222,9 @@ def load_program(text: str) -> Program:
         raise InvalidInput([ProgramProblem("", f"not valid YAML: {reason}", line)]) from None
     if not isinstance(data, dict):
         raise InvalidInput([ProgramProblem("", "a program file is a mapping of keys", 1)])
+    twice = [] if in_force else _keys_written_twice(root, "")
+    if twice:
+        raise InvalidInput(list(twice))
     try:
         return Program.model_validate(data)
     except ValidationError as error:
@@ -228,6 +236,37 @@ def load_program(text: str) -> Program:
             path = [int(p) if p.isdigit() else p for p in field.split(".")] if field else []
             problems.append(ProgramProblem(field, message, _line_of(root, path)))
         raise InvalidInput(problems) from None
+
+
+def _keys_written_twice(node: Any, path: str, seen: set[int] | None = None) -> list[ProgramProblem]:
+    """Keys given twice in one mapping: YAML keeps the last silently, and a manager who wrote
+    ``welcome_bonus`` twice would launch whichever came second without knowing. Each node
+    is looked at once (an alias repeats a node, and may even contain itself)."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return []
+    seen.add(id(node))
+    problems: list[ProgramProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            field = f"{path}.{name}" if path else name
+            line = key.start_mark.line + 1
+            if name in first:
+                problems.append(
+                    ProgramProblem(
+                        field, f"written twice (first on line {first[name]}); keep one", line
+                    )
+                )
+            else:
+                first[name] = line
+            problems.extend(_keys_written_twice(value, field, seen))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            where = f"{path}.{index}" if path else str(index)
+            problems.extend(_keys_written_twice(item, where, seen))
+    return problems
 
 
 def _split_nested_path(problem: FieldProblem) -> tuple[str, str]:

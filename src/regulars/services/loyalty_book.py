@@ -49,7 +49,7 @@ class LoadedProgram:
 
 @lru_cache(maxsize=64)
 def _compiled(code: str, version: int, text: str) -> LoadedProgram:
-    program = load_program(text)
+    program = load_program(text, in_force=True)
     return LoadedProgram(
         code=code,
         version=version,
