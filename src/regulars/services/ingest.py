@@ -292,6 +292,11 @@ class _Batch:
                     self.reject(index, outcome)
                     continue
                 settlement = outcome
+                if event.refund is not None and event.refund > settlement.refund:
+                    # More money back than was paid for these units: a typo at the till
+                    # would take a customer's lifetime spend (and tier) below what they paid.
+                    self.reject(index, [_refund_too_large(settlement.refund)])
+                    continue
                 for line in event.lines:
                     returned_before[purchase_id][line.sku] += line.quantity
                 if event.refund is None:
@@ -385,6 +390,12 @@ def _card(number: str) -> str:
         return normalise_card_number(number)
     except ValueError:
         return number
+
+
+def _refund_too_large(paid: int) -> FieldProblem:
+    return FieldProblem(
+        "refund", f"is more than was paid for the returned lines ({paid} minor units)"
+    )
 
 
 def _envelope_stub(event: EventBase) -> dict[str, Any]:
