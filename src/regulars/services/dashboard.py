@@ -106,26 +106,20 @@ def manager_dashboard(
             if location not in places:
                 raise InvalidInput([FieldProblem("location", f"unknown location {location!r}")])
             require_location(actor, places[location][0])
-        zone = places[location][1] if location else next(iter(places.values()), (0, "UTC"))[1]
-        local = ZoneInfo(zone)
-        day = now.astimezone(local).date()
-        start = datetime.combine(day, time(0), local)
-        end = start + timedelta(days=1)
+        shown = [places[location]] if location else list(places.values())
+        days = _local_days(shown, now)
+        first = next(iter(days))  # the first location's day: the heading and the weeks
+        zone, day, local = first.zone, first.day, ZoneInfo(first.zone)
         scope = [customers_in_scope(actor)]
         if location is not None:
             scope.append(customers.c.home_location_id == places[location][0])
-        progress = _progress(conn, scope, day, start, end)
+        progress = _progress(conn, scope, days, unplaced=location is None)
         touches = _touches(conn, scope, now - timedelta(days=TOUCH_DAYS), now)
         monday = day - timedelta(days=day.weekday())
         weeks = [monday - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
         since = datetime.combine(weeks[0], time(0), local)
         nps, happy, unhappy = _feelings(conn, scope, since, now, weeks, local)
-    plan = tasks.plan_of_day(uow, actor, day, location=location)
-    held_all = [
-        Held(int(d["customer_id"]), str(d["customer"]), str(d["moment"]), str(d["reasons"]))
-        for d in plan
-        if _held_back(d)
-    ]
+    held_all = _held(uow, actor, days, location)
     census = loyalty.census(
         uow, actor, now=now, location_id=places[location][0] if location else None
     )
@@ -145,6 +139,70 @@ def manager_dashboard(
     )
 
 
+@dataclass(frozen=True)
+class _LocalDay:
+    """One location's today, as the instants it starts and ends (time zones differ)."""
+
+    zone: str
+    day: date
+    start: datetime
+    end: datetime
+
+
+def _local_days(shown: list[tuple[int, str]], now: datetime) -> dict[_LocalDay, list[int]]:
+    """Each location's own today, with the locations sharing it, the first location's first.
+
+    An owner's cafés in Lisbon and Denver are on different days from 17:00 in Denver on: a
+    single "today" would drop Denver's afternoon from its own day's progress.
+    """
+    days: dict[_LocalDay, list[int]] = {}
+    for lid, zone in shown or [(0, "UTC")]:
+        local = ZoneInfo(zone)
+        day = now.astimezone(local).date()
+        start = datetime.combine(day, time(0), local)
+        key = next((d for d in days if d.day == day and d.start == start), None)
+        days.setdefault(key or _LocalDay(zone, day, start, start + timedelta(days=1)), []).append(
+            lid
+        )
+    return days
+
+
+def _at_home(days: dict[_LocalDay, list[int]], day: _LocalDay, *, unplaced: bool) -> Any:
+    """Customers whose home location is on ``day``; those without one count on the first."""
+    home = customers.c.home_location_id
+    if unplaced and day == next(iter(days)):
+        return or_(home.in_(days[day]), home.is_(None))
+    return home.in_(days[day])
+
+
+def _held(
+    uow: UnitOfWork, actor: Actor, days: dict[_LocalDay, list[int]], location: str | None
+) -> list[Held]:
+    """Today's held-back automations, each location's from its own day's plan."""
+    rows = [
+        (local, decision)
+        for local in days
+        for decision in tasks.plan_of_day(uow, actor, local.day, location=location)
+        if _held_back(decision)
+    ]
+    with uow:
+        homes = dict(
+            uow.conn.execute(
+                select(customers.c.id, customers.c.home_location_id).where(
+                    customers.c.id.in_(sorted({int(d["customer_id"]) for _, d in rows}))
+                )
+            ).all()
+        )
+    first = next(iter(days))
+    return [
+        Held(int(d["customer_id"]), str(d["customer"]), str(d["moment"]), str(d["reasons"]))
+        for local, d in rows
+        if location is not None
+        or homes.get(int(d["customer_id"])) in days[local]
+        or (homes.get(int(d["customer_id"])) is None and local == first)
+    ]
+
+
 #: How the planner's reasons begin when it refused an automated channel ("e-mail: no consent").
 REFUSED_CHANNEL = ("e-mail:", "sms:", "webhook:")
 
@@ -160,16 +218,25 @@ def _held_back(decision: dict[str, Any]) -> bool:
 
 
 def _progress(
-    conn: Any, scope: list[Any], day: date, start: datetime, end: datetime
+    conn: Any, scope: list[Any], days: dict[_LocalDay, list[int]], *, unplaced: bool
 ) -> list[StaffProgress]:
-    """Tasks on today's list per person (planned today, or due by today) — done vs planned."""
+    """Tasks on today's list per person (planned today, or due by today) — done vs planned.
+
+    "Today" is the customer's home location's own day.
+    """
     t = staff_tasks.c
-    todays = and_(
-        or_(t.due_on <= day, and_(t.created_at >= start, t.created_at < end)),
-        or_(
-            t.status == "open",
-            and_(t.status == "done", t.closed_at >= start, t.closed_at < end),
-        ),
+    todays = or_(
+        *(
+            and_(
+                _at_home(days, d, unplaced=unplaced),
+                or_(t.due_on <= d.day, and_(t.created_at >= d.start, t.created_at < d.end)),
+                or_(
+                    t.status == "open",
+                    and_(t.status == "done", t.closed_at >= d.start, t.closed_at < d.end),
+                ),
+            )
+            for d in days
+        )
     )
     done = func.sum(case((t.status == "done", 1), else_=0))
     rows = conn.execute(
