@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from regulars.domain.access import Actor
 from regulars.domain.customers import normalise_card_number
 from regulars.domain.errors import FieldProblem, InvalidInput
+from regulars.domain.events import EventBase, parse_event
 from regulars.services.access import reaches_location, require, unreachable_customers
 from regulars.services.ingest import IngestReport, ItemResult, append_events
 from regulars.store import audit, lookups
@@ -73,12 +74,22 @@ def audit_batch(
 
 
 def out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[int, FieldProblem]:
-    """Items (by index) naming a customer or location outside the actor's locations."""
+    """Items (by index) naming a customer or location outside the actor's locations.
+
+    Each item is judged as ingest will read it (parsed, so ``"42"`` and ``42.0`` are the
+    customer 42 and ``" CAFE-POR "`` is CAFE-POR), never on the raw spelling, which would let
+    another location's customer through under a spelling the check did not expect. Items
+    that do not parse are left to ingest, which rejects them by field.
+    """
     if actor.locations is None:
         return {}
-    dicts = [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
-    ids = [item["customer_id"] for _, item in dicts if isinstance(item.get("customer_id"), int)]
-    cards = [card for _, item in dicts if (card := _card(item.get("card_number")))]
+    events: list[tuple[int, EventBase]] = []
+    for index, item in enumerate(items):
+        event = parse_event(item)
+        if not isinstance(event, list):
+            events.append((index, event))
+    ids = [e.customer_id for _, e in events if e.customer_id is not None]
+    cards = [card for _, e in events if (card := _card(e.card_number))]
     by_id = lookups.customers_by_id(conn, ids)
     by_card = lookups.customers_by_card(conn, cards)
     outside = unreachable_customers(
@@ -86,25 +97,21 @@ def out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[i
     )
     places = lookups.location_ids(conn)
     refused: dict[int, FieldProblem] = {}
-    for index, item in dicts:
-        cid, card, where = item.get("customer_id"), item.get("card_number"), item.get("location")
-        if isinstance(cid, int) and cid in by_id:
+    for index, event in events:
+        cid, card, where = event.customer_id, event.card_number, event.location
+        if cid is not None and cid in by_id:
             if by_id[cid].id in outside:
                 refused[index] = FieldProblem("customer_id", "no such customer")
                 continue
-        elif isinstance(card, str):
+        elif card is not None:
             ref = by_card.get(_card(card) or "")
             if ref is not None and ref.id in outside:
                 refused[index] = FieldProblem("card_number", "no customer has this card")
                 continue
-        elif cid is None and card is None and item.get("type") == "recall":
+        elif cid is None and event.customer_optional:
             refused[index] = FieldProblem("type", "only the whole business can record a recall")
             continue
-        if (
-            isinstance(where, str)
-            and where in places
-            and not reaches_location(actor, places[where])
-        ):
+        if where is not None and where in places and not reaches_location(actor, places[where]):
             refused[index] = FieldProblem("location", "this location is not yours")
     return refused
 
