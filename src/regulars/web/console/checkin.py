@@ -66,6 +66,8 @@ def _render(
         "results": [],
         "card": "",
         "not_found": False,
+        "typed": {},
+        "consented": [],
         **extra,
     }
     return page(
@@ -323,6 +325,7 @@ def enrol(
             if isinstance(error, InvalidInput)
             else [FieldProblem(error.field or "", error.message)]
         )
+        # Back as typed: the customer is still at the counter, nobody asks twice.
         return _render(
             request,
             runtime,
@@ -332,6 +335,14 @@ def enrol(
             not_found=True,
             problems=problems,
             status_code=error.http_status,
+            typed={
+                "first_name": first_name,
+                "last_name": last_name,
+                "phone": phone,
+                "email": email,
+                "birthday": birthday,
+            },
+            consented=list(consent or ()),
         )
     request_id = f"console:enrol:{customer_id}"
     view = checkin.check_in(
