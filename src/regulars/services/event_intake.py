@@ -85,9 +85,9 @@ def out_of_reach(conn: Connection, actor: Actor, items: Sequence[Any]) -> dict[i
         return {}
     events: list[tuple[int, EventBase]] = []
     for index, item in enumerate(items):
-        event = parse_event(item)
-        if not isinstance(event, list):
-            events.append((index, event))
+        outcome = parse_event(item)
+        if not isinstance(outcome, list):
+            events.append((index, outcome))
     ids = [e.customer_id for _, e in events if e.customer_id is not None]
     cards = [card for _, e in events if (card := _card(e.card_number))]
     by_id = lookups.customers_by_id(conn, ids)
