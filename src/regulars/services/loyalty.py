@@ -870,6 +870,14 @@ def enrol_many(
         if missing:
             shown = ", ".join(str(cid) for cid in missing[:10])
             raise InvalidInput([FieldProblem("customer_id", f"no such customer: {shown}")])
+        # A form dated ahead (2062 typed for 2026) would make a member who joins in decades:
+        # counted nowhere, and their purchases until then treated as made before joining.
+        ahead = sorted(cid for cid, signed_up in wanted.items() if signed_up > now)
+        if ahead:
+            shown = ", ".join(str(cid) for cid in ahead[:10])
+            raise InvalidInput(
+                [FieldProblem("signed_up_at", f"after now, for customer(s) {shown}")]
+            )
         enrolled = _opt_in(conn, actor, program, wanted, now)
         uow.commit()
     return enrolled
