@@ -178,28 +178,35 @@ def _at_home(days: dict[_LocalDay, list[int]], day: _LocalDay, *, unplaced: bool
 def _held(
     uow: UnitOfWork, actor: Actor, days: dict[_LocalDay, list[int]], location: str | None
 ) -> list[Held]:
-    """Today's held-back automations, each location's from its own day's plan."""
+    """Today's held-back automations, each location's from its own day's plan.
+
+    One plan read per calendar day (most important first, as the planner ranked them), each
+    kept to the customers whose home location is on that day.
+    """
+    first = next(iter(days))
+    on_day: dict[date, set[int | None]] = {}
+    for local, ids in days.items():
+        on_day.setdefault(local.day, set()).update(ids)
+    on_day[first.day].add(None)  # customers without a home location count on the first
     rows = [
-        (local, decision)
-        for local in days
-        for decision in tasks.plan_of_day(uow, actor, local.day, location=location)
+        (day, decision)
+        for day in on_day
+        for decision in tasks.plan_of_day(uow, actor, day, location=location)
         if _held_back(decision)
     ]
-    with uow:
-        homes = dict(
-            uow.conn.execute(
-                select(customers.c.id, customers.c.home_location_id).where(
-                    customers.c.id.in_(sorted({int(d["customer_id"]) for _, d in rows}))
-                )
-            ).all()
-        )
-    first = next(iter(days))
+    if location is None and len(on_day) > 1:
+        with uow:
+            homes = dict(
+                uow.conn.execute(
+                    select(customers.c.id, customers.c.home_location_id).where(
+                        customers.c.id.in_(sorted({int(d["customer_id"]) for _, d in rows}))
+                    )
+                ).all()
+            )
+        rows = [(day, d) for day, d in rows if homes.get(int(d["customer_id"])) in on_day[day]]
     return [
         Held(int(d["customer_id"]), str(d["customer"]), str(d["moment"]), str(d["reasons"]))
-        for local, d in rows
-        if location is not None
-        or homes.get(int(d["customer_id"])) in days[local]
-        or (homes.get(int(d["customer_id"])) is None and local == first)
+        for _, d in rows
     ]
 
 
