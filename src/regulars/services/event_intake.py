@@ -9,7 +9,7 @@ ids exist elsewhere. The batch is audited as one entry.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -24,6 +24,8 @@ from regulars.store import audit, lookups
 from regulars.store.uow import UnitOfWork
 
 MAX_BATCH = 1000
+#: How far ahead of our clock an event may be dated: tills' clocks drift, years do not.
+CLOCK_SLACK = timedelta(hours=1)
 
 
 def record_events(
@@ -39,7 +41,9 @@ def record_events(
         conn = uow.conn
         refused = out_of_reach(conn, actor, items)
         allowed = [(i, item) for i, item in enumerate(items) if i not in refused]
-        report, _ = append_events(conn, [item for _, item in allowed], now=now)
+        report, _ = append_events(
+            conn, [item for _, item in allowed], now=now, not_after=now + CLOCK_SLACK
+        )
         results: dict[int, ItemResult] = {
             i: ItemResult(i, "rejected", errors=(problem,)) for i, problem in refused.items()
         }

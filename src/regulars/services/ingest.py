@@ -144,19 +144,26 @@ def ingest_events(uow: UnitOfWork, items: Sequence[Any], *, now: datetime) -> In
 
 
 def append_events(
-    conn: Connection, items: Sequence[Any], *, now: datetime
+    conn: Connection, items: Sequence[Any], *, now: datetime, not_after: datetime | None = None
 ) -> tuple[IngestReport, list[IngestedEvent]]:
-    """Ingest inside a transaction the caller owns (used by services that write events too)."""
-    batch = _Batch(conn, now)
+    """Ingest inside a transaction the caller owns (used by services that write events too).
+
+    ``not_after`` refuses events said to happen later than it (``occurred_at``): callers
+    taking events from outside pass a little after ``now``, so that a till whose clock is
+    years ahead cannot date a customer's last purchase, which is kept as a maximum, into
+    the future for good.
+    """
+    batch = _Batch(conn, now, not_after)
     return batch.run(items)
 
 
 class _Batch:
     """One ingest batch: parse, resolve references set-based, write set-based."""
 
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(self, conn: Connection, now: datetime, not_after: datetime | None) -> None:
         self.conn = conn
         self.now = now
+        self.not_after = not_after
         self.results: dict[int, ItemResult] = {}
 
     def reject(self, index: int, problems: Sequence[FieldProblem]) -> None:
@@ -168,10 +175,13 @@ class _Batch:
 
     def _run(self, items: Sequence[Any]) -> tuple[IngestReport, list[IngestedEvent]]:
         parsed: list[tuple[int, EventBase]] = []
+        not_after = self.not_after
         for index, raw in enumerate(items):
             outcome = parse_event(raw)
             if isinstance(outcome, list):
                 self.reject(index, outcome)
+            elif not_after is not None and outcome.occurred_at > not_after:
+                self.reject(index, [_too_late(not_after)])
             else:
                 parsed.append((index, outcome))
 
@@ -390,6 +400,13 @@ def _card(number: str) -> str:
         return normalise_card_number(number)
     except ValueError:
         return number
+
+
+def _too_late(not_after: datetime) -> FieldProblem:
+    return FieldProblem(
+        "occurred_at",
+        f"is after {not_after.isoformat()}, which has not happened yet: check the sender's clock",
+    )
 
 
 def _refund_too_large(paid: int) -> FieldProblem:
