@@ -44,3 +44,26 @@ def test_a_refused_enrolment_keeps_the_names_contacts_birthday_and_consents(
     assert re.search(r'value="email" checked', html)
     assert not re.search(r'value="sms" checked', html)
     assert queries.search_customers(runtime.uow(), CLI, "Marta") == []  # nothing written
+
+
+def test_the_same_enrolment_form_sent_twice_enrols_one_customer(
+    runtime: Runtime, console_client_for: ClientFor
+) -> None:
+    """A reload of the answer page (the browser posts again) or a retried tap."""
+    clerk = console_client_for("staff", ["CAFE-LIS"])
+    form = clerk.post(
+        "/console/check-in", data={"csrf_token": clerk.headers["X-CSRF-Token"], "card": "NEW-1"}
+    ).text
+    key = re.search(r'name="key" value="([^"]+)"', form.split('action="/console/enrol"')[1])
+    assert key, "the enrolment form carries a one-time key"
+    data = {
+        "csrf_token": clerk.headers["X-CSRF-Token"],
+        "first_name": "Marta",
+        "location": "CAFE-LIS",
+        "key": key.group(1),
+    }
+    first = clerk.post("/console/enrol", data=data)
+    again = clerk.post("/console/enrol", data=data)
+    assert first.status_code == again.status_code == 200
+    assert "Marta" in again.text
+    assert len(queries.search_customers(runtime.uow(), CLI, "Marta")) == 1

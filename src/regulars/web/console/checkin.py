@@ -19,8 +19,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
 from regulars.bootstrap import Runtime
+from regulars.domain.access import Actor
 from regulars.domain.errors import FieldProblem, InvalidInput, NotFound, RegularsError
-from regulars.services import accounts, checkin, notes, queries
+from regulars.services import accounts, checkin, idempotency, notes, queries
 from regulars.services import customers as customer_service
 from regulars.services.locations import LocationSummary, list_locations
 from regulars.web.console import loyalty_view
@@ -295,13 +296,23 @@ def enrol(
     birthday: Annotated[str, Form(max_length=10)] = "",
     location: Annotated[str, Form(max_length=40)] = "",
     consent: Annotated[list[str] | None, Form(max_length=10)] = None,
+    key: Annotated[str, Form(max_length=40)] = "",
 ) -> HTMLResponse:
     """Enrol someone new at the counter, then check them in straight away.
 
     Consent is asked there and then (ticked boxes), and recorded as given at the counter.
+    The form's one-time ``key`` enrols once: a reload of the answer (the browser posts the
+    form again) or a retried tap shows the customer already enrolled, not a twin.
     """
     places = list_locations(runtime.uow(readonly=True), session.actor)
     where = _where(places, location)
+    typed = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "phone": phone,
+        "email": email,
+        "birthday": birthday,
+    }
     data: dict[str, Any] = {
         "first_name": first_name,
         "last_name": last_name,
@@ -315,10 +326,9 @@ def enrol(
             for channel in sorted(set(consent or ()) & {"email", "sms", "phone", "post"})
         ],
     }
+    form = typed | {"card_number": card_number, "location": where, "consent": sorted(consent or ())}
     try:
-        customer_id = customer_service.create_customer(
-            runtime.uow(), session.actor, data, now=runtime.now()
-        )
+        customer_id = _enrol_once(runtime, session.actor, data, key, form)
     except RegularsError as error:
         problems = (
             list(error.problems)
@@ -335,13 +345,7 @@ def enrol(
             not_found=True,
             problems=problems,
             status_code=error.http_status,
-            typed={
-                "first_name": first_name,
-                "last_name": last_name,
-                "phone": phone,
-                "email": email,
-                "birthday": birthday,
-            },
+            typed=typed,
             consented=list(consent or ()),
         )
     request_id = f"console:enrol:{customer_id}"
@@ -360,3 +364,30 @@ def enrol(
         visit=view | {"request_id": request_id},
         flash="enrolled",
     )
+
+
+def _enrol_once(
+    runtime: Runtime, actor: Actor, data: dict[str, Any], key: str, form: dict[str, Any]
+) -> int:
+    """Create the customer once per form ``key``; a repeat answers with the first one's id.
+
+    The key's digest is the form as typed (``data`` carries the moment consent was given,
+    which a repeat would change); a refused enrolment frees the key for the corrected form.
+    """
+    if not key:
+        return customer_service.create_customer(runtime.uow(), actor, data, now=runtime.now())
+    scope = f"console-enrol:{actor.label}"
+    digest = idempotency.request_hash(form)
+    stored = idempotency.claim(runtime.uow(), key, scope, digest, now=runtime.now())
+    if stored is not None:
+        return int(stored.body["customer_id"])
+    try:
+        customer_id = customer_service.create_customer(
+            runtime.uow(), actor, data, now=runtime.now()
+        )
+    except BaseException:
+        idempotency.release(runtime.uow(), key, scope)
+        raise
+    answer = idempotency.StoredAnswer(200, {"customer_id": customer_id})
+    idempotency.remember(runtime.uow(), key, scope, answer)
+    return customer_id
