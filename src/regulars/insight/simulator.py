@@ -557,13 +557,17 @@ def simulate(
     baseline: Program | None = None,
     redeemer_percent: int | None = None,
 ) -> Simulation:
-    """Replay purchases and returns between ``start`` and ``end`` (inclusive).
+    """Replay purchases and returns between ``start`` and ``end`` (inclusive, local days of
+    the proposed program's time zone).
 
     Pass a read-only unit of work (``runtime.uow(readonly=True)``): the replay writes nothing.
     """
     started = perf_counter()
-    begin = datetime.combine(start, time(0), UTC)
-    finish = datetime.combine(end + timedelta(days=1), time(0), UTC)
+    # The days are the proposed program's own: a Tokyo program's March starts at midnight
+    # in Tokyo, nine hours before UTC's.
+    home = ZoneInfo(proposed.timezone)
+    begin = datetime.combine(start, time(0), home)
+    finish = datetime.combine(end + timedelta(days=1), time(0), home)
     programs = [p for p in (proposed, baseline) if p is not None]
     warmup_months = max(
         12 if p.tiers.window == "calendar_year" else p.tiers.window_months for p in programs
