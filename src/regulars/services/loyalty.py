@@ -655,6 +655,8 @@ def _apply_program(
             tally_of(cid, member).add(month, -spend_back, -points_back)
         elif isinstance(event, Goodwill):
             if member is None:
+                if program.enrolment != "auto":
+                    continue  # as with granted goodwill: nobody joins an opt-in program so
                 member = new_member(cid, program, event.occurred_at, "auto")
                 members[cid] = member
             _, expires = lot_dates(program, event.occurred_at)
