@@ -104,3 +104,22 @@ def test_approve_and_decline_name_the_request_they_decide(
     decline = [n for n in names if n.startswith("Decline")]
     assert sorted(approve) == ["Approve 300 points for Angela", "Approve 400 points for Bruno"]
     assert sorted(decline) == ["Decline 300 points for Angela", "Decline 400 points for Bruno"]
+
+
+def test_each_check_in_and_profile_control_in_search_results_names_the_customer(
+    runtime: Runtime, console_client_for: ClientFor
+) -> None:
+    ensure_location(runtime, "CAFE-LIS")
+    for first in ("Ana", "Anabela"):
+        customer_service.create_customer(
+            runtime.uow(),
+            CLI,
+            {"first_name": first, "last_name": "Costa", "home_location": "CAFE-LIS"},
+            now=runtime.now(),
+        )
+    html = console_client_for("staff", ["CAFE-LIS"]).get("/console/check-in?q=costa").text
+    checks = [n for n in button_names(html) if n.startswith("Check in ")]
+    assert sorted(checks) == ["Check in Ana Costa", "Check in Anabela Costa"]
+    links = re.findall(r'<a class="button secondary" href="/console/customers/\d+">(.*?)</a>', html)
+    names = sorted(" ".join(re.sub(r"<[^>]+>", "", link).split()) for link in links)
+    assert names == ["Profile of Ana Costa", "Profile of Anabela Costa"]
