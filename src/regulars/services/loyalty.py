@@ -479,6 +479,30 @@ def _time_order(item: IngestedEvent) -> tuple[Any, int]:
     return item.occurred_db, item.id
 
 
+def _in_order(items: list[IngestedEvent]) -> list[IngestedEvent]:
+    """The batch oldest first, each return after its purchase when both are in it.
+
+    Two tills' clocks can put a return a minute before its purchase; taken first, it found
+    no points to take back and the purchase then earned them for good.
+    """
+    ordered = sorted(items, key=_time_order)
+    bought = {item.id: item.occurred_db for item in items if isinstance(item.event, Purchase)}
+    early = [
+        item
+        for item in items
+        if item.purchase_event_id in bought and bought[item.purchase_event_id] > item.occurred_db
+    ]
+    if not early:
+        return ordered
+
+    def after_purchase(item: IngestedEvent) -> tuple[Any, int, int]:
+        if item.purchase_event_id in bought:
+            return max(item.occurred_db, bought[item.purchase_event_id]), 1, item.id
+        return item.occurred_db, 0, item.id
+
+    return sorted(items, key=after_purchase)
+
+
 def _apply_program(
     conn: Connection,
     lp: LoadedProgram,
@@ -508,7 +532,7 @@ def _apply_program(
     caps = _CapHistory(conn)
     lots = _purchase_lots(conn, book, members, items)
     home = _zone(program.timezone)
-    ordered = sorted(items, key=_time_order)
+    ordered = _in_order(items)
     first_event_day = ordered[0].event.occurred_at.astimezone(home).date()
     start_month, _ = window_months(program, first_event_day)
     stored = _buckets(conn, [m.id for m in members.values()], start_month)
