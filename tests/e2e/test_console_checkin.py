@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import insert, select
 
 from regulars.bootstrap import Runtime
 from regulars.domain.access import CLI
 from regulars.services import customers as customer_service
 from regulars.services import queries
+from regulars.store.planner_tables import staff_tasks
 from tests.web_fixtures import ClientFor, ensure_location
 
 EVIL = "<script>alert(1)</script>"
@@ -245,3 +248,53 @@ def test_a_members_tier_is_shown_beside_the_name_at_the_counter(
     loyalty.enrol(runtime.uow(), CLI, cid, "cafe", now=runtime.now())
     answer = scan(counter, "RG-GOLD")
     assert re.search(r'Angela Moreira <span class="badge good">[^<]+</span>', answer.text)
+
+
+def _anniversary_prompt(runtime: Runtime, customer_id: int) -> int:
+    today = runtime.now().date()
+    with runtime.engine.begin() as conn:
+        return int(
+            conn.execute(
+                insert(staff_tasks)
+                .values(
+                    customer_id=customer_id,
+                    kind="in_person",
+                    moment="anniversary",
+                    due_on=today,
+                    valid_until=today + timedelta(days=6),
+                    summary="a year with us today: thank her",
+                    created_at=runtime.now(),
+                )
+                .returning(staff_tasks.c.id)
+            ).scalar_one()
+        )
+
+
+def test_done_closes_a_planner_prompt_so_the_next_visit_does_not_repeat_it(
+    runtime: Runtime, counter: TestClient
+) -> None:
+    cid = enrol(runtime, card_number="RG-0100")
+    task = _anniversary_prompt(runtime, cid)
+    answer = scan(counter, "RG-0100")
+    assert "Mention: a year with us today: thank her" in answer.text
+    action = re.search(r'action="(/console/check-in/\d+/greeted)"', answer.text)
+    assert action, "the prompt has a button"
+    assert 'name="moment" value="anniversary"' in answer.text
+
+    done = counter.post(
+        action.group(1),
+        data={
+            "csrf_token": csrf(counter),
+            "customer_id": hidden(answer.text, "customer_id"),
+            "request_id": hidden(answer.text, "request_id"),
+            "location": "CAFE-LIS",
+            "moment": "anniversary",
+        },
+    )
+
+    assert done.status_code == 200
+    with runtime.engine.connect() as conn:
+        status = conn.scalar(select(staff_tasks.c.status).where(staff_tasks.c.id == task))
+    assert status == "done"
+    later = scan(counter, "RG-0100", key="k2")
+    assert "a year with us today" not in later.text

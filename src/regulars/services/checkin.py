@@ -198,6 +198,7 @@ def counter_view(
     today = at.astimezone(ZoneInfo(zone)).date()
     first = str(row.first_name)
     prompts: list[str] = []
+    moments: list[str] = []  # the moment each prompt is about, which a "greeted" tap closes
     # The card of someone who has died (a widow still uses it) prompts no greeting.
     greets = row.status != "deceased"
     birthday_today = (
@@ -207,6 +208,7 @@ def counter_view(
     )
     if birthday_today:
         prompts.append(f"It is {first}'s birthday today: wish them a happy birthday.")
+        moments.append("birthday")
     household = (
         _household_birthdays(conn, row.household_id, customer_id, today, leap_rule)
         if greets
@@ -214,12 +216,14 @@ def counter_view(
     )
     for name, relation in household:
         prompts.append(f"It is {name}'s birthday today ({first}'s {relation}): ask after them.")
+        moments.append("household_birthday")
     tasks = list(conn.execute(_PROMPTS, {"customer_id": customer_id, "today": today}))
     said = {"birthday": birthday_today, "household_birthday": bool(household)}
     for _, moment, summary in tasks:
         if said.get(str(moment)):
             continue  # already said above, in words for today
         prompts.append(f"Mention: {summary}")
+        moments.append(str(moment))
     complaints = open_complaints(conn, [customer_id]).get(customer_id, {})
     notes, tier_news, greeted = _timeline_bits(conn, customer_id, at, today, zone)
     usual = {
@@ -234,6 +238,7 @@ def counter_view(
         "birthday_today": birthday_today,
         "household_birthdays": [{"name": n, "relation": r} for n, r in household],
         "prompts": prompts,
+        "prompt_moments": moments,
         "prompt_task_ids": [int(tid) for tid, _, _ in tasks],
         "greeted_today": sorted(greeted),
         "tier_news": tier_news,

@@ -82,22 +82,29 @@ def _render(
     )
 
 
+#: Prompts a "Greeted" tap answers; the others are "Done" once mentioned.
+BIRTHDAYS = frozenset({"birthday", "household_birthday"})
+
+
 def _counter(view: dict[str, Any]) -> dict[str, Any]:
-    """Pair each prompt with the moment a "greeted" tap closes (service order: the customer's
-    birthday, household birthdays, then prompts the planner left for this visit)."""
+    """Pair each prompt with the moment a tap closes: birthdays are "greeted", what the
+    planner left for this visit (an anniversary, a first purchase) is "done"; either way
+    the prompt stops coming back at every visit and the automated touch stands down."""
     texts: list[str] = list(view.get("prompts") or [])
-    moments: list[str | None] = []
-    if view.get("birthday_today"):
-        moments.append("birthday")
-    moments.extend("household_birthday" for _ in view.get("household_birthdays") or [])
-    moments.extend(None for _ in range(len(texts) - len(moments)))
+    moments: list[str] = list(view.get("prompt_moments") or [])
     greeted = set(view.get("greeted_today") or [])
-    prompts = [
-        {"text": text, "moment": moment, "greeted": moment in greeted if moment else False}
-        for text, moment in zip(texts, moments, strict=False)
+    prompts: list[dict[str, object]] = [
+        {
+            "text": text,
+            "moment": moment,
+            "greeted": moment in greeted,
+            "tap": "Greeted" if moment in BIRTHDAYS else "Done",
+        }
+        for text, moment in zip(texts, moments, strict=True)
     ]
     prompts.extend(
-        {"text": news, "moment": None, "greeted": False} for news in view.get("tier_news") or []
+        {"text": news, "moment": None, "greeted": False, "tap": ""}
+        for news in view.get("tier_news") or []
     )
     return view | {"prompts": prompts}
 
