@@ -23,7 +23,7 @@ from regulars.domain.briefs import (
 )
 from regulars.domain.errors import NotFound
 from regulars.domain.moments import Candidate, MomentKind
-from regulars.domain.money import amount_text
+from regulars.domain.money import money_text
 from regulars.services.access import access_customer, unreachable_customers
 from regulars.store.moment_queries import (
     is_unhappy,
@@ -270,7 +270,8 @@ def _interaction(kind: str, at: datetime, data: dict[str, Any], amount: Any) -> 
     elif kind == "purchase":
         paid = int(amount or 0)
         items = sum(int(line.get("quantity", 1)) for line in data.get("lines", []))
-        summary = f"bought {items} item(s) for {amount_text(paid)}"
+        currency = str(data.get("currency") or "EUR")
+        summary = f"bought {items} item(s) for {money_text(paid, currency)}"
     elif kind == "survey_answer":
         score = int(data.get("score", 0))
         emotion = "unhappy" if is_unhappy(kind, data) else ("happy" if score >= 9 else "neutral")
