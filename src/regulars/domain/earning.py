@@ -23,8 +23,9 @@ simulator for a million.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_FLOOR, Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -89,6 +90,8 @@ class Rates:
     min_net: int
     tier_bonus: tuple[int, ...]
     tier_bonus_rule: tuple[str, ...]  # each tier's bonus as ``Earned.rules`` names it
+    currency: str = "EUR"
+    exchange: dict[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def of(cls, program: Program) -> Rates:
@@ -112,7 +115,18 @@ class Rates:
             tier_bonus_rule=tuple(
                 f"tier bonus +{t.accrual_bonus_percent} %" for t in program.tiers.levels
             ),
+            currency=program.currency,
+            exchange=dict(program.exchange_rates),
         )
+
+    def earns_in(self, currency: str) -> bool:
+        """Whether a receipt in ``currency`` earns here: the program's own, or one it has a
+        rate for. Any other earns nothing and counts towards no tier."""
+        return currency == self.currency or currency in self.exchange
+
+    def exchange_of(self, currency: str) -> Decimal | None:
+        """The rate into the program's currency (``None``: it is the program's own)."""
+        return None if currency == self.currency else self.exchange[currency]
 
     def weight(self, category: str, net: int) -> int:
         """The weighted basis of returned or bought units of one category (0 if not eligible)."""
@@ -129,8 +143,13 @@ def earn_purchase(
     source: str,
     local_day: date,
     tier_index: int,
+    exchange: Decimal | None = None,
 ) -> Earned:
-    """Points for one purchase of ``(category, net)`` lines; updates ``member``'s counters."""
+    """Points for one purchase of ``(category, net)`` lines; updates ``member``'s counters.
+
+    ``exchange`` converts a receipt in another currency into the program's (``Rates.
+    exchange_of``); without it the lines are in the program's currency already.
+    """
     partner = rates.partners.get(source)
     eligible = 0
     weighted = 0
@@ -142,12 +161,17 @@ def earn_purchase(
         eligible += net
         weighted += net * (100 if partner else percent.get(category, 100))
     rules: dict[str, int] = {}
+    # The basis stays in the receipt's own money, as returns weigh their lines in it; the
+    # amounts points and tiers are counted on are in the program's.
+    raw_weighted = weighted
+    if exchange is not None:
+        eligible = in_program_money(eligible, exchange)
+        weighted = in_program_money(weighted, exchange)
     spend = eligible
     if eligible < rates.min_net or eligible == 0:
         return Earned(0, 0, 0, rules, spend)
     rate = partner[1] if partner else rates.rate
     divisor = rates.unit * 100
-    raw_weighted = weighted
     if rates.tax:
         weighted = weighted * 100 // (100 + rates.tax)
         eligible = eligible * 100 // (100 + rates.tax)
@@ -202,6 +226,12 @@ def earn_purchase(
     # bonuses (even when the lines themselves earned nothing).
     basis = raw_weighted
     return Earned(line_points, bonus, basis, rules, spend)
+
+
+def in_program_money(amount: int, exchange: Decimal) -> int:
+    """Minor units of a receipt's currency in the program's, rounded down (exactly, in
+    Decimal: a float would make the same receipt earn differently on different days)."""
+    return int((Decimal(amount) * exchange).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def reversal(line_points: int, basis: int, returned_before: int, returning: int) -> int:

@@ -11,6 +11,7 @@ Money is integer minor units; percentages are integers (``50`` is +50 %); no flo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -154,6 +155,12 @@ class Program(_Model):
         default=100, description="What 100 points are worth to the member, in minor units."
     )
     applies_to: AppliesTo = AppliesTo()
+    #: What one unit of another currency is worth in the program's, for the locations that
+    #: sell in it (``USD: "0.92"``): a purchase in a currency not listed earns nothing here.
+    exchange_rates: dict[
+        Annotated[str, Field(pattern=r"^[A-Z]{3}$")],
+        Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=16, decimal_places=8)],
+    ] = {}
     earning: Earning = Earning()
     tiers: Tiers = Tiers(levels=[Tier(code="member", name="Member", threshold=0)])
     expiry: Expiry = Expiry()
@@ -175,6 +182,10 @@ class Program(_Model):
         sources = [p.source for p in self.earning.partners]
         if len(set(sources)) != len(sources):
             raise ValueError("earning.partners: a partner source appears twice")
+        if self.currency in self.exchange_rates:
+            raise ValueError(
+                f"exchange_rates.{self.currency}: the program's own currency needs no rate"
+            )
         return self
 
     # -- conveniences the services and the simulator share -----------------------------
@@ -320,15 +331,17 @@ def describe(program: Program) -> list[str]:
         + "), rounded down per purchase.",
         f"100 points are worth {money_text(program.money_of(100), program.currency)}.",
     ]
-    if e.excluded_categories:
-        lines.append(f"Never rewarded: {', '.join(e.excluded_categories)}.")
-    for category, percent in e.category_multipliers_percent.items():
-        lines.append(f"{category} earns {percent} % of the usual points.")
-    if e.double_points_day:
+    for currency, rate in sorted(program.exchange_rates.items()):
         lines.append(
-            f"Each {e.double_points_day.period} the member picks one day that earns "
-            f"{e.double_points_day.percent} %."
+            f"Purchases in {currency} count at {rate.normalize():f} {program.currency} per "
+            f"{currency}."
         )
+    others = (
+        "any other currency"
+        if program.exchange_rates
+        else f"a currency other than {program.currency}"
+    )
+    lines.append(f"Purchases in {others} earn nothing and do not count towards tiers.")
     for partner in e.partners:
         lines.append(
             f"Partner {partner.name} (source {partner.source}): "

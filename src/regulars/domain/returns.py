@@ -26,6 +26,7 @@ class ReturnedLine:
 @dataclass(frozen=True)
 class ReturnSettlement:
     lines: tuple[ReturnedLine, ...]
+    currency: str = "EUR"  # the purchase's: the refund is in the money it was paid in
 
     @property
     def refund(self) -> int:
@@ -75,4 +76,4 @@ def settle_return(
         settled.append(ReturnedLine(line.sku, category, line.quantity, value))
     if problems:
         return problems
-    return ReturnSettlement(tuple(settled))
+    return ReturnSettlement(tuple(settled), purchase.currency)

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, String, func, select, type_coerce
 
-from regulars.domain.earning import MemberEarning, Rates, earn_purchase
+from regulars.domain.earning import MemberEarning, Rates, earn_purchase, in_program_money
 from regulars.domain.ledger import add_months
 from regulars.domain.money import amount_text, money_text
 from regulars.domain.program import Program
@@ -215,12 +215,14 @@ class _Replay:
         location: int | None,
         source: str,
         lines: list[tuple[str, int]],
+        currency: str = "EUR",
     ) -> None:
         if not (
             source in self.partner_sources
             or (self.applies.get(location, False) if location is not None else self.everywhere)
-        ):
+        ) or not self.rates.earns_in(currency):
             return
+        exchange = self.rates.exchange_of(currency)
         m = self.members.get(cid)
         if m is None:
             m = self.member(cid)
@@ -246,13 +248,21 @@ class _Replay:
                 if history is None:
                     history = self.warmup[cid] = MemberEarning()
                 gain = earn_purchase(
-                    self.rates, history, lines, source=source, local_day=day, tier_index=0
+                    self.rates,
+                    history,
+                    lines,
+                    source=source,
+                    local_day=day,
+                    tier_index=0,
+                    exchange=exchange,
                 ).points
             else:
                 gain = 0
                 for category, net in lines:
                     if category not in excluded and net > 0:
                         gain += net
+                if exchange is not None:
+                    gain = in_program_money(gain, exchange)
             m.months[month] = m.months.get(month, 0) + gain
             return
         if month != self.last_review_month:
@@ -263,7 +273,13 @@ class _Replay:
         if (m.lots and m.lots[0][0] <= ts) or self.expiry_mode == "inactivity":
             self._expire(m, ts)
         earned = earn_purchase(
-            self.rates, m.earning, lines, source=source, local_day=day, tier_index=m.tier
+            self.rates,
+            m.earning,
+            lines,
+            source=source,
+            local_day=day,
+            tier_index=m.tier,
+            exchange=exchange,
         )
         points = earned.points
         spend = earned.spend
@@ -276,7 +292,8 @@ class _Replay:
             percent = self.rates.percent
             for category, net in lines:
                 if category not in excluded and net > 0:
-                    weights[category] += net * percent.get(category, 100)
+                    paid = net if exchange is None else in_program_money(net, exchange)
+                    weights[category] += paid * percent.get(category, 100)
             self.line_points += earned.line_points
             lot = [expires, points]
             m.lots.append(lot)
@@ -293,9 +310,10 @@ class _Replay:
                 lot,
                 cid,
                 month,
+                exchange,
             ]
         elif spend:  # nothing earned (a cap), yet the spend counts towards the tier
-            self.purchases[eid] = [0, 0, spend, 0, None, cid, month]
+            self.purchases[eid] = [0, 0, spend, 0, None, cid, month, exchange]
         gain = points if self.by_points else spend
         m.months[month] = m.months.get(month, 0) + gain
         if m.tier < self.top:
@@ -331,9 +349,11 @@ class _Replay:
         m = self.members.get(cid)
         if m is None:
             return
-        line, bonus, net, refunded, lot, _, month = record
+        line, bonus, net, refunded, lot, _, month, exchange = record
         if net <= 0:
             return
+        if exchange is not None:  # the refund is in the receipt's money, the spend in ours
+            refund = in_program_money(refund, exchange)
         after = min(net, refunded + refund)
         take = line * after // net - line * min(net, refunded) // net
         if refunded < net <= refunded + refund:
@@ -623,8 +643,9 @@ def simulate(
                     )
                     for line in data["lines"]
                 ]
+                currency = str(data.get("currency") or "EUR")
                 for replay in replays:
-                    replay.purchase(eid, cid, ts, location, source, lines)
+                    replay.purchase(eid, cid, ts, location, source, lines, currency)
             else:
                 refund = int(data.get("refund") or 0)
                 for replay in replays:

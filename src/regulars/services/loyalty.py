@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,14 @@ from sqlalchemy import Connection, and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from regulars.domain.access import Actor
-from regulars.domain.earning import Earned, Rates, earn_purchase, return_weight, reversal
+from regulars.domain.earning import (
+    Earned,
+    Rates,
+    earn_purchase,
+    in_program_money,
+    return_weight,
+    reversal,
+)
 from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from regulars.domain.events import Goodwill, Purchase, Return
 from regulars.domain.ledger import LotClock, add_months, lot_dates
@@ -410,6 +418,7 @@ class _CapHistory:
         local_day: date,
         zone: ZoneInfo,
         tier_index: int,
+        exchange: Decimal | None = None,
     ) -> Earned:
         """``earn_purchase`` under the caps of ``local_day``, whatever day came last."""
         counters = member.earning
@@ -418,7 +427,13 @@ class _CapHistory:
         month_late = rates.cap_month is not None and 0 < month < counters.cap_month
         if not (day_late or month_late):
             return earn_purchase(
-                rates, counters, lines, source=source, local_day=local_day, tier_index=tier_index
+                rates,
+                counters,
+                lines,
+                source=source,
+                local_day=local_day,
+                tier_index=tier_index,
+                exchange=exchange,
             )
         saved = (counters.cap_day, counters.cap_day_points)
         saved_month = (counters.cap_month, counters.cap_month_points)
@@ -436,7 +451,13 @@ class _CapHistory:
                 member, month_slot, first, _next_month(first), zone
             )
         earned = earn_purchase(
-            rates, counters, lines, source=source, local_day=local_day, tier_index=tier_index
+            rates,
+            counters,
+            lines,
+            source=source,
+            local_day=local_day,
+            tier_index=tier_index,
+            exchange=exchange,
         )
         if day_late:
             self.points[day_slot] = counters.cap_day_points
@@ -559,6 +580,8 @@ def _apply_program(
         # must land in the same month, and the nightly review counts in the program's zone.
         tier_day = local_day if zone is home else event.occurred_at.astimezone(home).date()
         if isinstance(event, Purchase):
+            if not rates.earns_in(event.currency):
+                continue  # a currency this program has no rate for: it earns nothing here
             if member is None:
                 if program.enrolment != "auto":
                     continue
@@ -587,6 +610,7 @@ def _apply_program(
                 local_day=local_day,
                 zone=zone,
                 tier_index=tier_index,
+                exchange=rates.exchange_of(event.currency),
             )
             points = earned.points
             if points:
@@ -644,8 +668,13 @@ def _apply_program(
             purchase = bought[item.purchase_event_id or 0]
             if lot is None and member.enrolled_at > purchase.occurred_at:
                 continue  # bought before joining: it never counted here
+            if not rates.earns_in(item.settlement.currency):
+                continue  # bought in a currency this program never counted
             returned = [(line.category, line.net) for line in item.settlement.lines]
             spend_back = sum(net for category, net in returned if category not in rates.excluded)
+            exchange_back = rates.exchange_of(item.settlement.currency)
+            if exchange_back is not None:
+                spend_back = in_program_money(spend_back, exchange_back)
             points_back = 0
             if lot is not None:
                 weight = return_weight(rates, returned, event.source in lp.partner_sources)
