@@ -225,3 +225,25 @@ def test_a_member_who_never_bought_is_told_when_idle_points_expire(
     assert warning["points"] == 500
     assert warning["on"] > now
     assert three_years_on["available_points"] == 0
+
+
+def test_a_brooklyn_member_may_still_pick_today_in_the_evening_where_she_lives(
+    engine: Engine, now: datetime
+) -> None:
+    """20:00 on 1 May in Brooklyn is already 2 May in Lisbon, the program's home."""
+    factories.location(engine, now)
+    factories.location(engine, now, "CAFE-NYC", timezone="America/New_York", brand="Café Regulars")
+    cid = factories.customer(engine, now, home_location="CAFE-NYC")
+    load(engine, now, program_text("cafe"))
+    ingest(engine, now, factories.purchase("p1", customer_id=cid, location="CAFE-NYC"))
+    evening_in_brooklyn = datetime(2026, 5, 2, 0, 0, tzinfo=UTC)
+
+    loyalty.choose_double_points_day(
+        UnitOfWork(engine), CLI, cid, "cafe", date(2026, 5, 1), now=evening_in_brooklyn
+    )
+
+    with pytest.raises(InvalidInput) as refused:  # yesterday is yesterday everywhere
+        loyalty.choose_double_points_day(
+            UnitOfWork(engine), CLI, cid, "cafe", date(2026, 4, 30), now=evening_in_brooklyn
+        )
+    assert refused.value.problems[0].field == "day"

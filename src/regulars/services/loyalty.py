@@ -1027,16 +1027,21 @@ def choose_double_points_day(
     Choosing the same day again is a no-op (a retried request). A day still to come cannot
     be swapped for another, else picking next month's day and then this month's again would
     give this month two; once it has passed, the next period's day can be chosen.
+
+    "Today" is the member's own, where they live (the day is matched against the local day
+    of each purchase): a Brooklyn member may still pick today at 20:00, when it is already
+    tomorrow at the Lisbon program's home.
     """
     require(actor, "customers:write")
     with uow:
         conn = uow.conn
-        access_live_customer(conn, actor, customer_id)
+        home = access_live_customer(conn, actor, customer_id)
         lp = _program(conn, program)
         rule = lp.program.earning.double_points_day
         if rule is None:
             raise InvalidInput([FieldProblem("program", "this program has no double-points day")])
-        today = now.astimezone(_zone(lp.program.timezone)).date()
+        lives_in = conn.scalar(select(locations.c.timezone).where(locations.c.id == home))
+        today = now.astimezone(_zone(str(lives_in or lp.program.timezone))).date()
         if day < today:
             raise InvalidInput([FieldProblem("day", "pick today or a day to come")])
         member = load_members(conn, program, [customer_id], lock=True).get(customer_id)
