@@ -87,14 +87,12 @@ def claim(
             and row.request_hash == digest
             and now - row.created_at > STALE_CLAIM
         ):
-            uow.conn.execute(
-                update(idempotency_keys)
-                .where(idempotency_keys.c.key == key, idempotency_keys.c.scope == scope)
-                .values(created_at=now)
-            )
-            uow.commit()
-            return None
-    if row is None:  # the claim was released between our insert and read: try once more
+            if _retake(uow, key, scope, now):
+                uow.commit()
+                return None
+            uow.rollback()
+            row = None  # another retry retook it first: read what it left
+    if row is None:  # the claim was released or retaken meanwhile: try once more
         return claim(uow, key, scope, digest, now=now)
     if row.request_hash != digest:
         raise Conflict(
@@ -105,6 +103,27 @@ def claim(
             "a request with this Idempotency-Key is still running", field="Idempotency-Key"
         )
     return StoredAnswer(int(row.status_code), row.response)
+
+
+def _retake(uow: UnitOfWork, key: str, scope: str, now: datetime) -> bool:
+    """Take over a stale pending claim, unless a concurrent retry already has.
+
+    The update repeats the staleness test, so of several retries of a dead request arriving
+    together on PostgreSQL only the first takes the claim (the others wait on its row lock
+    and then find it fresh); each retaking retry would run the request again.
+    """
+    c = idempotency_keys.c
+    taken = uow.conn.execute(
+        update(idempotency_keys)
+        .where(
+            c.key == key,
+            c.scope == scope,
+            c.status_code == PENDING,
+            c.created_at < now - STALE_CLAIM,
+        )
+        .values(created_at=now)
+    )
+    return taken.rowcount == 1
 
 
 def remember(uow: UnitOfWork, key: str, scope: str, answer: StoredAnswer) -> None:
