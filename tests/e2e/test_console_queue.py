@@ -165,6 +165,31 @@ def test_recording_the_same_outcome_twice_says_it_is_already_done(
     assert "already done" in again.text
 
 
+def test_a_note_typed_for_a_call_a_colleague_already_closed_is_kept_on_the_timeline(
+    runtime: Runtime, rui: tuple[TestClient, int]
+) -> None:
+    client, joao = rui
+    page = client.get("/console/queue").text
+    task = task_id_on(page)
+    assert f'name="customer_id" value="{joao}"' in page
+    token = client.headers["X-CSRF-Token"]
+    client.post(f"/console/tasks/{task}/outcome", data={"csrf_token": token, "outcome": "reached"})
+    late = {
+        "csrf_token": token,
+        "outcome": "reached",
+        "customer_id": str(joao),
+        "notes": "Marta wants the recall done before Easter",
+    }
+
+    first = client.post(f"/console/tasks/{task}/outcome", data=late)
+    client.post(f"/console/tasks/{task}/outcome", data=late)  # pressed again
+
+    assert first.status_code == 409
+    assert "your note was kept on the customer" in first.text
+    notes = queries.timeline(runtime.uow(), CLI, joao, types=["note"]).entries
+    assert [n.payload["text"] for n in notes] == ["Marta wants the recall done before Easter"]
+
+
 def test_an_unknown_outcome_or_face_is_named_and_nothing_is_written(
     runtime: Runtime, rui: tuple[TestClient, int]
 ) -> None:

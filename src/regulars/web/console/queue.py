@@ -6,6 +6,7 @@ planner's ``record_outcome`` closes the task and puts the call and the note on t
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,8 +14,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from regulars.bootstrap import Runtime
 from regulars.domain.briefs import Brief
-from regulars.domain.errors import FieldProblem, InvalidInput, RegularsError
+from regulars.domain.errors import Conflict, FieldProblem, InvalidInput, RegularsError
 from regulars.services import accounts, briefs, queries, tasks
+from regulars.services import notes as customer_notes
 from regulars.services.locations import list_locations
 from regulars.services.outcomes import record_outcome
 from regulars.web.console.customer import zone_of
@@ -75,6 +77,23 @@ def my_queue(request: Request, runtime: RuntimeDep, session: ConsoleSession) -> 
     )
 
 
+def _keep_note(
+    runtime: Runtime, session: accounts.StaffSession, customer_id: int, task_id: int, text: str
+) -> FieldProblem:
+    """A colleague closed the task first: what this person typed is kept as a note on the
+    customer's timeline instead of being thrown away (once, however often it is sent)."""
+    digest = hashlib.sha256(text.strip().encode()).hexdigest()[:16]
+    customer_notes.add_note(
+        runtime.uow(),
+        session.actor,
+        customer_id,
+        text.strip(),
+        now=runtime.now(),
+        key=f"task-note:{task_id}:{session.actor.id}:{digest}",
+    )
+    return FieldProblem("notes", "your note was kept on the customer's timeline")
+
+
 @router.post("/tasks/{task_id}/outcome", dependencies=Csrf)
 def outcome(
     request: Request,
@@ -84,6 +103,7 @@ def outcome(
     result: Annotated[str, Form(alias="outcome", max_length=20)] = "reached",
     emotion: Annotated[str, Form(max_length=10)] = "",
     notes: Annotated[str, Form(max_length=5000)] = "",
+    customer_id: Annotated[int | None, Form(gt=0, le=2**63 - 1)] = None,
 ) -> Response:
     """One click: the outcome, the face, the note; the task leaves the queue."""
     data: dict[str, Any] = {"outcome": result, "notes": notes}
@@ -99,6 +119,8 @@ def outcome(
             if isinstance(error, InvalidInput)
             else [FieldProblem(error.field or "", error.message)]
         )
+        if isinstance(error, Conflict) and notes.strip() and customer_id is not None:
+            problems.append(_keep_note(runtime, session, customer_id, task_id, notes))
         context = queue_context(runtime, session) | {"problems": problems}
         return page(
             request,
