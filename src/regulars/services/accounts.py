@@ -560,6 +560,12 @@ def revoke_api_key(uow: UnitOfWork, actor: Actor, key_id: int, *, now: datetime)
             row["locations"] is None or not set(row["locations"]) <= actor.locations
         ):
             raise NotFound("no such API key", field="key_id")
+        if not _holds_all(actor, row["permissions"]):
+            raise Forbidden(
+                "a key limited to some permissions may only revoke keys limited to some of "
+                "them; this key may do more",
+                field="key_id",
+            )
         if row["revoked_at"] is not None:
             return
         conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(revoked_at=now))
@@ -574,6 +580,17 @@ def revoke_api_key(uow: UnitOfWork, actor: Actor, key_id: int, *, now: datetime)
             after={"revoked_at": now},
         )
         uow.commit()
+
+
+def _holds_all(actor: Actor, permissions: list[str] | None) -> bool:
+    """Whether the actor holds every permission of a key (None: all its role allows).
+
+    A key limited to reading may issue and revoke keys that read; revoking the till's
+    writing key would stop the shop's sales from reaching their customers.
+    """
+    if actor.permissions is None:
+        return True
+    return permissions is not None and set(permissions) <= actor.permissions
 
 
 def actor_for_api_key(uow: UnitOfWork, secret: str, *, now: datetime) -> Actor | None:

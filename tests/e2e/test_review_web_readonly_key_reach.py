@@ -1,0 +1,88 @@
+"""A key limited to one location and to reading answers no write and nothing of elsewhere.
+
+The routes are walked from the OpenAPI schema, so routes added later by any area are covered.
+The key is a manager's (the widest role below owner) limited to CAFE-LIS and to the ``:read``
+permissions; every write, every route needing a permission it lacks, and every route about a
+CAFE-POR customer must answer something other than 2xx.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from regulars.bootstrap import Runtime
+from regulars.services.access import PERMISSIONS
+from tests.e2e.test_authorization_matrix import World, _build_world
+from tests.web_fixtures import ClientFor
+
+READ_ONLY = sorted(p for p in PERMISSIONS if p.endswith(":read") and p != "audit:read")
+MUTATING = {"post", "put", "patch", "delete"}
+
+
+def _fill(path: str, world: World, till_key: int) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "key_id":
+            return str(till_key)
+        if name == "customer_id":
+            return str(world.theirs)
+        if "card" in name:
+            return "C-POR-B1"
+        if name.endswith("id"):
+            return str(world.their_event)
+        return "x"
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def _operations(app: FastAPI) -> list[tuple[str, str]]:
+    """Every documented operation, deletions last (so the others run with the key alive)."""
+    schema: dict[str, Any] = app.openapi()
+    found = [
+        (method, path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in MUTATING | {"get"}
+    ]
+    return sorted(found, key=lambda op: op[0] == "delete")
+
+
+def test_a_read_only_key_of_one_location_changes_nothing_and_reaches_no_other_location(
+    app: FastAPI, api_client: TestClient, runtime: Runtime, client_for: ClientFor
+) -> None:
+    world = _build_world(api_client, runtime)
+    till = client_for("staff", ["CAFE-LIS"])
+    till_key = till.get("/api/v1/me").json()["id"]
+    key = client_for("manager", ["CAFE-LIS"], READ_ONLY)
+    assert key.get(f"/api/v1/customers/{world.mine}").status_code == 200
+    reached = []
+    for method, path in _operations(app):
+        url = _fill(path, world, till_key)
+        answer = key.request(method.upper(), url, json={} if method in MUTATING else None)
+        outside = "{customer_id}" in path or path.startswith(("/api/v1/audit",))
+        if (method in MUTATING or outside or "export" in path) and answer.is_success:
+            reached.append(f"{method.upper()} {path}: {answer.status_code}")
+        assert answer.status_code < 500, f"{method} {path}: {answer.text[:200]}"
+    assert reached == []
+    assert till.get(f"/api/v1/customers/{world.mine}").status_code == 200
+
+
+def test_a_read_only_key_of_one_location_cannot_write_to_its_own_customers(
+    app: FastAPI, api_client: TestClient, runtime: Runtime, client_for: ClientFor
+) -> None:
+    world = _build_world(api_client, runtime)
+    key = client_for("manager", ["CAFE-LIS"], READ_ONLY)
+    wrote = []
+    for method, path in _operations(app):
+        if method not in MUTATING:
+            continue
+        url = re.sub(r"\{customer_id\}", str(world.mine), path)
+        url = re.sub(r"\{[^}]+\}", "1", url)
+        answer = key.request(method.upper(), url, json={})
+        if answer.is_success:
+            wrote.append(f"{method.upper()} {path}: {answer.status_code}")
+    assert wrote == []
