@@ -87,3 +87,21 @@ def test_axis_ticks_are_round_evenly_spaced_and_cover_the_data(low: int, span: i
 @given(st.integers(min_value=0, max_value=10**6))
 def test_axes_of_counts_never_show_fractions(high: int) -> None:
     assert all(float(t).is_integer() for t in nice_ticks(0, high, whole=True))
+
+
+@pytest.mark.parametrize("people", [3, 7, 12, 20])
+def test_labels_of_neighbouring_bars_never_overlap_however_many_people(people: int) -> None:
+    names = [f"Alexandra Fonseca-{n}" for n in range(people)]
+    svg = stacked_bar_chart(
+        "Today's plan per person",
+        names,
+        [Series("done", [1] * people), Series("open", [2] * people)],
+    )
+    ns = "{http://www.w3.org/2000/svg}"
+    labels = [t for t in parse(svg).iter(f"{ns}text") if t.find(f"{ns}title") is not None]
+    assert [t.find(f"{ns}title").text for t in labels] == names  # type: ignore[union-attr]
+    xs = [float(t.get("x", 0)) for t in labels]
+    gap = xs[1] - xs[0] if people > 1 else 1000.0
+    for text in labels:
+        shown = "".join(text.itertext())[len(text.find(f"{ns}title").text or "") :]  # type: ignore[union-attr]
+        assert len(shown) * 8.5 <= max(gap, 3 * 8.5), shown

@@ -83,7 +83,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series]) -> M
     step = plot_w / max(len(labels) - 1, 1)
     parts = [_grid(ticks, y)]
     for index, label in enumerate(labels):
-        parts.append(_x_label(LEFT + index * step, label))
+        parts.append(_x_label(LEFT + index * step, label, step))
     for number, one in enumerate(series):
         colour = PALETTE[number % len(PALETTE)]
         points = [(LEFT + i * step, y(v), v) for i, v in enumerate(one.values) if v is not None]
@@ -150,7 +150,7 @@ def _bars(title: str, labels: Sequence[str], series: Sequence[Series], *, stacke
             f'<text x="{x + bar_w / 2:.1f}" y="{y(max(total, 0)) - 4:.1f}" '
             f'text-anchor="middle" font-size="14">{_fmt(total)}</text>'
         )
-        parts.append(_x_label(LEFT + index * slot + slot / 2, label))
+        parts.append(_x_label(LEFT + index * slot + slot / 2, label, slot))
     return _frame(title, labels, series, "".join(parts))
 
 
@@ -183,11 +183,19 @@ def _grid(ticks: Sequence[float], y: _Scale) -> str:
     return "".join(lines)
 
 
-def _x_label(x: float, label: str) -> str:
-    short = label if len(label) <= 11 else label[:10] + "…"
+#: Roughly how wide one character of a 14 px label is, to fit labels to their slot.
+CHAR_WIDTH = 8.5
+
+
+def _x_label(x: float, label: str, room: float) -> str:
+    """A label cut to the width its bar or point has (``room``), so that neighbours never
+    overlap however many there are; the whole label shows on hover and in the chart's
+    description."""
+    fits = max(3, int(room // CHAR_WIDTH))
+    short = label if len(label) <= fits else label[: fits - 1] + "…"
     return (
         f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" font-size="14">'
-        f"{escape(short)}</text>"
+        f"<title>{escape(label)}</title>{escape(short)}</text>"
     )
 
 
