@@ -285,6 +285,7 @@ def merge_customers(
         raise InvalidInput([FieldProblem("duplicate_id", "a customer cannot merge with itself")])
     with uow:
         conn = uow.conn
+        _lock_for_merge(conn, keep_id, duplicate_id)
         access_customer(conn, actor, keep_id)
         access_customer(conn, actor, duplicate_id)
         keep, dup = _row(conn, keep_id), _row(conn, duplicate_id)
@@ -433,6 +434,21 @@ def create_staff(
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _lock_for_merge(conn: Connection, keep_id: int, duplicate_id: int) -> None:
+    """Lock both profiles exclusively (PostgreSQL; SQLite has one writer anyway).
+
+    An ingest locks the customers it books events for (``ingest._Batch``) from resolving
+    them until it commits: the merge waits for purchases already being booked and then
+    moves them along, and a purchase arriving meanwhile waits and lands on the kept profile.
+    """
+    conn.execute(
+        select(customers.c.id)
+        .where(customers.c.id.in_([keep_id, duplicate_id]))
+        .order_by(customers.c.id)
+        .with_for_update()
+    )
 
 
 def _row(conn: Connection, customer_id: int) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from regulars.services.loyalty import apply_ingested
 from regulars.store import lookups
 from regulars.store.bulk import db_time, insert_rows, update_rows
 from regulars.store.ids import allocate_ids
-from regulars.store.tables import events
+from regulars.store.tables import customers, events
 from regulars.store.uow import UnitOfWork
 
 Status = Literal["created", "duplicate", "rejected"]
@@ -207,12 +207,9 @@ class _Batch:
     def _resolve(
         self, fresh: list[tuple[int, EventBase]]
     ) -> list[tuple[int, EventBase, int | None, int | None]]:
-        by_id = lookups.customers_by_id(
-            self.conn, [e.customer_id for _, e in fresh if e.customer_id is not None]
-        )
-        by_card = lookups.customers_by_card(
-            self.conn, [_card(e.card_number) for _, e in fresh if e.card_number is not None]
-        )
+        by_id, by_card = self._customers(fresh)
+        while self.conn.dialect.name == "postgresql" and not self._still_there(by_id, by_card):
+            by_id, by_card = self._customers(fresh)  # merged meanwhile: follow the merge
         places = lookups.location_ids(self.conn)
         people = lookups.staff_ids(self.conn, [e.staff_id for _, e in fresh if e.staff_id])
         out: list[tuple[int, EventBase, int | None, int | None]] = []
@@ -245,6 +242,41 @@ class _Batch:
             customer_id = ref.id if ref is not None else None
             out.append((index, event, customer_id, location_id))
         return out
+
+    def _customers(
+        self, fresh: list[tuple[int, EventBase]]
+    ) -> tuple[dict[int, lookups.CustomerRef], dict[str, lookups.CustomerRef]]:
+        """The customers the events name, by id and by card, merges followed."""
+        by_id = lookups.customers_by_id(
+            self.conn, [e.customer_id for _, e in fresh if e.customer_id is not None]
+        )
+        by_card = lookups.customers_by_card(
+            self.conn, [_card(e.card_number) for _, e in fresh if e.card_number is not None]
+        )
+        return by_id, by_card
+
+    def _still_there(
+        self, by_id: dict[int, lookups.CustomerRef], by_card: dict[str, lookups.CustomerRef]
+    ) -> bool:
+        """Share-lock the resolved customers until commit; False if one changed meanwhile.
+
+        A merge locks both profiles exclusively (``customers.merge_customers``). Holding a
+        key-share lock from here on makes a merge wait for this batch, so that it moves
+        these events and points along; a merge that committed while this batch resolved
+        shows here as a changed status, and the references are resolved again.
+        """
+        resolved = {ref.id: ref.status for ref in (*by_id.values(), *by_card.values())}
+        now_status: dict[int, str] = {}
+        for part in lookups.chunked(sorted(resolved)):
+            now_status |= dict(
+                self.conn.execute(
+                    select(customers.c.id, customers.c.status)
+                    .where(customers.c.id.in_(part))
+                    .order_by(customers.c.id)
+                    .with_for_update(read=True, key_share=True)
+                ).all()
+            )
+        return now_status == resolved
 
     def _settle_returns(
         self, resolved: list[tuple[int, EventBase, int | None, int | None]]

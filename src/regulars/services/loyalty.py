@@ -1433,11 +1433,16 @@ def merge_memberships(conn: Connection, keep_id: int, duplicate_id: int) -> None
     over; where both were members the balances add up and the higher tier is kept.
     """
     m = loyalty_members.c
-    mine = {
-        row.program: row
-        for row in conn.execute(select(loyalty_members).where(m.customer_id == keep_id))
-    }
-    for dup in conn.execute(select(loyalty_members).where(m.customer_id == duplicate_id)).all():
+    # Locked, in id order as every writer locks members: a redemption or a purchase booked
+    # on either membership meanwhile is folded in, not left on a row this merge deletes.
+    both = conn.execute(
+        select(loyalty_members)
+        .where(m.customer_id.in_([keep_id, duplicate_id]))
+        .order_by(m.id)
+        .with_for_update()
+    ).all()
+    mine = {row.program: row for row in both if row.customer_id == keep_id}
+    for dup in [row for row in both if row.customer_id == duplicate_id]:
         kept = mine.get(dup.program)
         if kept is None:
             conn.execute(update(loyalty_members).where(m.id == dup.id).values(customer_id=keep_id))

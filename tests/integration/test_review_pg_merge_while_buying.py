@@ -1,0 +1,146 @@
+"""Merging two profiles while the till still sends purchases for the duplicate loses nothing.
+
+A clerk merges "Ana Silva" (a duplicate made at another till) into the real profile while
+the duplicate's card is being used: every purchase must end on the kept timeline with its
+points on the kept membership, whichever transaction commits first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select, text
+
+from regulars.domain.access import CLI
+from regulars.services.customers import merge_customers
+from regulars.services.ingest import append_events, ingest_events
+from regulars.store.loyalty_tables import loyalty_members
+from regulars.store.tables import events
+from regulars.store.uow import UnitOfWork
+from tests import factories
+from tests.loyalty_support import entries, ingest, ledger_sums_match, load, program_text
+
+PURCHASES = 20
+
+
+def _setup(engine: Engine, now: datetime) -> tuple[int, int]:
+    factories.location(engine, now, "CAFE-LIS")
+    load(
+        engine,
+        now,
+        program_text(
+            "cafe",
+            **{
+                "  pending_days: 7": "  pending_days: 0",
+                "  welcome_bonus: 25": "  welcome_bonus: 0",
+            },
+        ),
+    )
+    keep = factories.customer(engine, now)
+    dup = factories.customer(engine, now, email="ana@example.com")
+    for n, cid in enumerate((keep, dup)):
+        ingest(engine, now, factories.purchase(f"first-{n}", customer_id=cid, location="CAFE-LIS"))
+    return keep, dup
+
+
+def _everything_is_on(engine: Engine, keep: int, purchases: int) -> None:
+    """Every purchase on the kept timeline, earned once, on the one kept membership."""
+    with engine.connect() as conn:
+        owners = dict(
+            conn.execute(
+                select(events.c.customer_id, func.count())
+                .where(events.c.type == "purchase")
+                .group_by(events.c.customer_id)
+            ).all()
+        )
+        members = (
+            conn.execute(
+                select(loyalty_members.c.customer_id).where(loyalty_members.c.program == "cafe")
+            )
+            .scalars()
+            .all()
+        )
+    assert set(owners) == {keep}, owners
+    assert members == [keep]
+    assert owners[keep] == purchases
+    assert len(entries(engine, "earn")) == purchases
+    assert ledger_sums_match(engine)
+
+
+def _waiting_on_a_lock(engine: Engine) -> bool:
+    if engine.dialect.name != "postgresql":
+        return True  # SQLite: the merge queues for the writer lock in-process
+    with engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                text(
+                    "select count(*) from pg_stat_activity"
+                    " where datname = current_database() and wait_event_type = 'Lock'"
+                )
+            )
+        )
+
+
+def test_a_merge_started_while_a_purchase_is_being_booked_takes_that_purchase_along(
+    engine: Engine, now: datetime
+) -> None:
+    keep, dup = _setup(engine, now)
+    till = UnitOfWork(engine)
+    with till:
+        append_events(
+            till.conn,
+            [factories.purchase("during", customer_id=dup, location="CAFE-LIS")],
+            now=now,
+        )
+        merging = threading.Thread(
+            target=merge_customers, args=(UnitOfWork(engine), CLI, keep, dup), kwargs={"now": now}
+        )
+        merging.start()
+        deadline = time.monotonic() + 10
+        while not _waiting_on_a_lock(engine) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        till.commit()
+    merging.join(timeout=30)
+
+    _everything_is_on(engine, keep, 3)
+
+
+def test_purchases_arriving_for_the_duplicate_during_a_merge_all_land_on_the_kept_profile(
+    engine: Engine, now: datetime
+) -> None:
+    keep, dup = _setup(engine, now)
+    start = threading.Barrier(PURCHASES + 1)
+    errors: list[BaseException] = []
+
+    def till(n: int) -> None:
+        start.wait()
+        time.sleep(0.002 * n)
+        try:
+            ingest_events(
+                UnitOfWork(engine),
+                [factories.purchase(f"race-{n}", customer_id=dup, location="CAFE-LIS")],
+                now=now,
+            )
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    def merge() -> None:
+        start.wait()
+        time.sleep(0.02)
+        try:
+            merge_customers(UnitOfWork(engine), CLI, keep, dup, now=now)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=till, args=(n,)) for n in range(PURCHASES)]
+    threads.append(threading.Thread(target=merge))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    _everything_is_on(engine, keep, PURCHASES + 2)
