@@ -222,33 +222,7 @@ def _review_program(
         # Judge the window that ended with the month just finished (on the 1st the new
         # month is still empty), plus what this month already brought if the job runs late.
         first, _ = window_months(program, today.replace(day=1) - timedelta(days=1))
-    q = loyalty_qualifying.c
     m = loyalty_members.c
-    column = q.points if program.tiers.qualify_on == "points" else q.spend
-    if program.tiers.window == "calendar_year":
-        # A tier earned in a calendar year is kept through the next one: the review counts
-        # the better of last year and this year so far.
-        last_year = first - 100
-        rows = conn.execute(
-            select(
-                q.member_id,
-                func.sum(case((q.month >= first, column), else_=0)),
-                func.sum(case((q.month < first, column), else_=0)),
-            )
-            .select_from(loyalty_qualifying.join(loyalty_members, m.id == q.member_id))
-            .where(m.program == lp.code, q.month >= last_year, q.month <= last)
-            .group_by(q.member_id)
-        )
-        amounts = {mid: max(int(now_ or 0), int(before or 0)) for mid, now_, before in rows}
-    else:
-        amounts = dict(
-            conn.execute(
-                select(q.member_id, func.sum(column))
-                .select_from(loyalty_qualifying.join(loyalty_members, m.id == q.member_id))
-                .where(m.program == lp.code, q.month >= first, q.month <= last)
-                .group_by(q.member_id)
-            ).all()
-        )
     due_ids = list(
         conn.scalars(
             select(m.id).where(
@@ -260,7 +234,10 @@ def _review_program(
     counts = {"up": 0, "down": 0, "grace": 0, "same": 0, "close_to_next": 0}
     book = Book(conn, now)
     for part in chunked(due_ids, 2000):
-        for member in members_of_program(conn, lp.code, list(part), lock=True):
+        locked = members_of_program(conn, lp.code, list(part), lock=True)
+        # Read after the lock: a purchase committed while we waited for it counts.
+        amounts = _amounts(conn, lp, [member.id for member in locked], first, last)
+        for member in locked:
             current = program.tier_index(member.tier)
             amount = int(amounts.get(member.id, 0) or 0)
             outcome = review(program, current, amount, member.reviews_since_grace)
@@ -308,3 +285,36 @@ def _review_program(
             .values(reviewed_month=this_month)
         )
     return counts
+
+
+def _amounts(
+    conn: Connection, lp: LoadedProgram, member_ids: list[int], first: int, last: int
+) -> dict[int, int]:
+    """What each of these members qualified with in the window (months ``first``–``last``).
+
+    The review reads this only once it holds the members' locks: read before, a purchase
+    that made a member Gold at the till while the review ran was not counted, and the
+    review took the Gold away again the same morning.
+    """
+    q = loyalty_qualifying.c
+    column = q.points if lp.program.tiers.qualify_on == "points" else q.spend
+    mine = q.member_id.in_(member_ids)
+    if lp.program.tiers.window == "calendar_year":
+        # A tier earned in a calendar year is kept through the next one: the review counts
+        # the better of last year and this year so far.
+        rows = conn.execute(
+            select(
+                q.member_id,
+                func.sum(case((q.month >= first, column), else_=0)),
+                func.sum(case((q.month < first, column), else_=0)),
+            )
+            .where(mine, q.month >= first - 100, q.month <= last)
+            .group_by(q.member_id)
+        )
+        return {mid: max(int(now_ or 0), int(before or 0)) for mid, now_, before in rows}
+    rows = conn.execute(
+        select(q.member_id, func.sum(column))
+        .where(mine, q.month >= first, q.month <= last)
+        .group_by(q.member_id)
+    )
+    return {mid: int(total or 0) for mid, total in rows}
