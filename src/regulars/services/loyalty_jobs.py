@@ -312,9 +312,9 @@ def _amounts(
             .group_by(q.member_id)
         )
         return {mid: max(int(now_ or 0), int(before or 0)) for mid, now_, before in rows}
-    rows = conn.execute(
+    totals = conn.execute(
         select(q.member_id, func.sum(column))
         .where(mine, q.month >= first, q.month <= last)
         .group_by(q.member_id)
     )
-    return {mid: int(total or 0) for mid, total in rows}
+    return {mid: int(total or 0) for mid, total in totals}
