@@ -21,6 +21,7 @@ from regulars.web.api import planner as planner_api
 from regulars.web.api import privacy as privacy_api
 from regulars.web.api import unsubscribe as unsubscribe_api
 from regulars.web.errors import install_error_handlers
+from regulars.web.headers import SecurityHeaders
 from regulars.web.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 
 API_DESCRIPTION = """
@@ -46,6 +47,7 @@ def create_app(runtime: Runtime, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: a 413 or a 500 carries them too
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -8,6 +8,10 @@
     scan.focus();
     scan.select();
   }
+  // The card page's print button (no inline handlers: the page's policy runs none).
+  Array.prototype.forEach.call(document.querySelectorAll("[data-print]"), function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
   // A double tap on a submit button must not send the same form twice.
   document.addEventListener("submit", function (event) {
     var form = event.target;
