@@ -121,13 +121,15 @@ def export_customer(
         conn = uow.conn
         access_customer(conn, actor, customer_id)
         ids = _with_merged(conn, customer_id)
-        profile = _rows(conn, select(customers).where(customers.c.id.in_(ids)))
-        household_ids = sorted({p["household_id"] for p in profile if p["household_id"]})
+        profiles = _rows(conn, select(customers).where(customers.c.id.in_(ids)))
+        household_ids = sorted({p["household_id"] for p in profiles if p["household_id"]})
         document: dict[str, Any] = {
             "exported_at": now.isoformat(),
             "customer_id": customer_id,
-            "profile": profile[0] if profile else None,
-            "merged_profiles": profile[1:],
+            # The rows come in no set order: a duplicate with a lower id came first, and the
+            # export named the wrong person as the one the request was about.
+            "profile": next((p for p in profiles if p["id"] == customer_id), None),
+            "merged_profiles": [p for p in profiles if p["id"] != customer_id],
             "external_refs": _rows(
                 conn, select(customer_refs).where(customer_refs.c.customer_id.in_(ids))
             ),
