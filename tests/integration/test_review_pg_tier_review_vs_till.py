@@ -80,3 +80,47 @@ def test_a_purchase_booked_while_the_review_runs_keeps_the_gold_it_earned(
     review.join(timeout=30)
 
     assert _tier(engine, cid) == "gold"
+
+
+def test_reviews_started_together_judge_each_member_once(engine: Engine, now: datetime) -> None:
+    """Two schedulers (or a cron job overlapping the last one) run the monthly review at once.
+
+    A Gold member with 190 EUR, just short of 200, is kept Gold with grace this time; a second
+    review of the same month must not count as another review and demote them straight away.
+    """
+    factories.location(engine, now, "CAFE-LIS")
+    load(engine, now, program_text("cafe"))
+    cid = factories.customer(engine, now)
+    ingest(
+        engine,
+        now,
+        _cake("last-spring", cid, "2025-04-15T10:00:00+01:00", 20000),
+        _cake("last-summer", cid, "2025-06-10T10:00:00+01:00", 19000),
+    )
+    assert _tier(engine, cid) == "gold"
+    parallel = 10
+    start = threading.Barrier(parallel)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            review_tiers(UnitOfWork(engine), CLI, now=now)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(parallel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert _tier(engine, cid) == "gold"
+    with engine.connect() as conn:
+        counter = conn.scalar(
+            select(loyalty_members.c.reviews_since_grace).where(
+                loyalty_members.c.customer_id == cid
+            )
+        )
+    assert counter == 0  # the grace was this month's one review

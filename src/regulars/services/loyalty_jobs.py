@@ -223,19 +223,17 @@ def _review_program(
         # month is still empty), plus what this month already brought if the job runs late.
         first, _ = window_months(program, today.replace(day=1) - timedelta(days=1))
     m = loyalty_members.c
-    due_ids = list(
-        conn.scalars(
-            select(m.id).where(
-                m.program == lp.code,
-                (m.reviewed_month.is_(None)) | (m.reviewed_month < this_month),
-            )
-        )
-    )
+    due = (m.reviewed_month.is_(None)) | (m.reviewed_month < this_month)
+    due_ids = list(conn.scalars(select(m.id).where(m.program == lp.code, due)))
     counts = {"up": 0, "down": 0, "grace": 0, "same": 0, "close_to_next": 0}
     book = Book(conn, now)
     for part in chunked(due_ids, 2000):
         locked = members_of_program(conn, lp.code, list(part), lock=True)
-        # Read after the lock: a purchase committed while we waited for it counts.
+        # Read after the lock: a purchase committed while we waited for it counts, and a
+        # member a concurrent review (a second scheduler) judged meanwhile is not judged
+        # again, which would count as a second review and take back this month's grace.
+        still_due = set(conn.scalars(select(m.id).where(m.id.in_(list(part)), due)))
+        locked = [member for member in locked if member.id in still_due]
         amounts = _amounts(conn, lp, [member.id for member in locked], first, last)
         for member in locked:
             current = program.tier_index(member.tier)
