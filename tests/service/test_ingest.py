@@ -104,3 +104,28 @@ def test_a_return_gives_back_what_was_paid_and_no_more_than_was_bought(
     assert give_back("r3", 2) == "created"
     with engine.connect() as conn:
         assert conn.scalar(select(customers.c.lifetime_spend)) == 0
+
+
+def test_a_boolean_a_float_or_a_string_where_an_integer_is_due_is_refused_by_name(
+    engine: Engine, now: datetime
+) -> None:
+    """``true`` for a customer would have meant customer 1, ``2.0`` units two, ``"350"``
+    a price parsed from text: each is a bug at the till, named rather than guessed."""
+    cid = factories.customer(engine, now)
+    latte = {"sku": "latte", "unit_price": 350}
+    batch = [
+        factories.purchase("bool", customer_id=True, lines=[latte]),
+        factories.purchase("float", customer_id=cid, lines=[latte | {"quantity": 2.0}]),
+        factories.purchase("text", customer_id=cid, lines=[latte | {"unit_price": "350"}]),
+        factories.purchase("fine", customer_id=cid, lines=[latte | {"quantity": 2}]),
+    ]
+
+    report = ingest_events(UnitOfWork(engine), batch, now=now)
+
+    assert [r.status for r in report.results] == ["rejected"] * 3 + ["created"]
+    assert [r.errors[0].field for r in report.results[:3]] == [
+        "customer_id",
+        "lines.0.quantity",
+        "lines.0.unit_price",
+    ]
+    assert _count(engine) == 1

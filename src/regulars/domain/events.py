@@ -30,9 +30,16 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 #: A row's id as another row or a request names it: positive and within a 64-bit integer,
 #: the widest id either database keeps, so a mistyped id is a named problem, not a crash.
 RowId = Annotated[int, Field(gt=0, le=2**63 - 1)]
+#: The same in an event, strictly a JSON integer: a till sending ``true`` or ``"42"`` or
+#: ``42.0`` for a customer has a bug worth naming, not a guess (``true`` would be customer 1).
+EventRef = Annotated[int, Field(gt=0, le=2**63 - 1, strict=True)]
 Text = Annotated[str, Field(max_length=5000)]
 Tag = Annotated[str, Field(min_length=1, max_length=40)]
-Minor = Annotated[int, Field(ge=0, le=10**12, description="Money in minor units (cents).")]
+#: Money in minor units, strictly an integer: ``3.5`` or ``"350"`` for a price is refused by
+#: name rather than rounded or parsed (money is never a float here).
+Minor = Annotated[
+    int, Field(ge=0, le=10**12, strict=True, description="Money in minor units (cents).")
+]
 
 
 class Emotion(StrEnum):
@@ -63,12 +70,12 @@ class EventBase(_Strict):
     source: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_.:-]+$")]
     external_id: Annotated[str, Field(min_length=1, max_length=120)]
     occurred_at: AwareDatetime
-    customer_id: RowId | None = None
+    customer_id: EventRef | None = None
     card_number: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     location: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
         default=None, description="Location code, e.g. CAFE-LIS."
     )
-    staff_id: RowId | None = None
+    staff_id: EventRef | None = None
 
     #: Event types that concern the whole business (a recall), not one customer.
     customer_optional: ClassVar[bool] = False
@@ -96,7 +103,7 @@ class PurchaseLine:
     unit_price: Minor
     category: Annotated[str, Field(min_length=1, max_length=60)] = "general"
     description: Annotated[str, Field(max_length=200)] = ""
-    quantity: Annotated[int, Field(gt=0, le=100_000)] = 1
+    quantity: Annotated[int, Field(gt=0, le=100_000, strict=True)] = 1
     discount: Minor = 0
     coupon_code: Annotated[str, Field(max_length=60)] | None = None
 
@@ -135,7 +142,7 @@ class ReturnLine:
     """Units of one sku brought back."""
 
     sku: Name
-    quantity: Annotated[int, Field(gt=0, le=100_000)] = 1
+    quantity: Annotated[int, Field(gt=0, le=100_000, strict=True)] = 1
 
 
 class Return(EventBase):
@@ -172,7 +179,7 @@ class Call(EventBase):
     emotion: Emotion | None = None
     notes: Text = ""
     duration_s: Annotated[int, Field(ge=0, le=86_400)] | None = None
-    task_id: RowId | None = None
+    task_id: EventRef | None = None
 
 
 class Message(EventBase):
@@ -191,7 +198,7 @@ class SurveyAnswer(EventBase):
     kind: Literal["nps", "csat"] = "nps"
     score: Annotated[int, Field(ge=0, le=10)]
     comment: Text = ""
-    about_staff_id: RowId | None = None
+    about_staff_id: EventRef | None = None
     touchpoint: Annotated[str, Field(max_length=60)] = ""
 
     @model_validator(mode="after")
@@ -214,7 +221,7 @@ class Ticket(EventBase):
 class Referral(EventBase):
     type: Literal["referral"] = "referral"
     code: Annotated[str, Field(min_length=1, max_length=60)]
-    friend_customer_id: RowId | None = None
+    friend_customer_id: EventRef | None = None
     friend_name: Annotated[str, Field(max_length=200)] = ""
 
 
@@ -279,7 +286,7 @@ class Merged(EventBase):
     """This customer absorbed a duplicate profile; both timelines are now one."""
 
     type: Literal["merged"] = "merged"
-    merged_customer_id: RowId
+    merged_customer_id: EventRef
 
 
 Event = Annotated[
