@@ -1153,9 +1153,7 @@ def _status_of(
     # Dates the member reads are the program's local days, as the expiry warning names them
     # (a lot earned just after midnight in Lisbon expires just before midnight in UTC).
     zone = _zone(program.timezone)
-    expiring = [
-        item | {"on": item["on"].astimezone(zone)} for item in _expiring(conn, program, row, now)
-    ]
+    expiring = _by_local_day(_expiring(conn, program, row, now), zone)
     tier_index = program.tier_index(row["tier"])
     tier = program.tiers.levels[tier_index]
     amount = qualifying_amount(conn, program, int(row["id"]), today)
@@ -1204,6 +1202,27 @@ def _status_of(
     }
 
 
+#: How many expiry days the status names (the soonest ones).
+_EXPIRY_DAYS_SHOWN = 5
+
+
+def _by_local_day(items: list[dict[str, Any]], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """One line per local day, the day's points summed, at the first instant that day.
+
+    Lots expire at the instant they were earned, a year on: two coffees on one morning
+    would otherwise read as two lines with the same date, as if the points went twice.
+    """
+    days: dict[date, dict[str, Any]] = {}
+    for item in items:
+        on = item["on"].astimezone(zone)
+        day = days.get(on.date())
+        if day is None:
+            days[on.date()] = item | {"on": on}
+        else:
+            day["points"] += item["points"]
+    return list(days.values())[:_EXPIRY_DAYS_SHOWN]
+
+
 def _expiring(
     conn: Connection, program: Program, row: dict[str, Any], now: datetime
 ) -> list[dict[str, Any]]:
@@ -1215,7 +1234,6 @@ def _expiring(
             .where(c.member_id == row["id"], c.lot_remaining > 0, c.expires_at > now)
             .group_by(c.expires_at)
             .order_by(c.expires_at)
-            .limit(5)
         ).all()
         return [{"points": int(p), "on": at} for at, p in rows if p]
     if program.expiry.mode == "inactivity":
@@ -1225,7 +1243,7 @@ def _expiring(
                 due[when] += points
         return [
             {"points": points, "on": when, "unless": "you earn or redeem before then"}
-            for when, points in sorted(due.items())[:5]
+            for when, points in sorted(due.items())
         ]
     return []
 
