@@ -48,7 +48,11 @@ def read_unsubscribe_token(secret: str, token: str) -> tuple[int, str] | None:
     if len(parts) != 3:
         return None
     raw_id, channel, signature = parts
-    if not raw_id.isdigit() or len(raw_id) > 18 or channel not in UNSUBSCRIBABLE:
+    # ASCII digits only: str.isdigit() also takes "²" (which int() refuses: a 500 on a public
+    # link) and "١" (which int() reads as 1, a second spelling of someone's link).
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:
+        return None
+    if channel not in UNSUBSCRIBABLE:
         return None
     customer_id = int(raw_id)
     if not hmac.compare_digest(signature, _signature(secret, customer_id, channel)):
