@@ -313,6 +313,15 @@ def _line_of(node: Any, path: list[Any]) -> int | None:
     return line
 
 
+def _where_it_earns(applies_to: AppliesTo) -> str:
+    """Where purchases earn, as words: a purchase earns at a listed location *or* at any
+    location of a listed brand (``services.loyalty._applies``), so the two are joined by
+    "and", never run together as one list."""
+    places = [f"at {', '.join(applies_to.locations)}"] if applies_to.locations else []
+    places += [f"at every location of the brand {brand}" for brand in applies_to.brands]
+    return " and ".join(places) or "at every location"
+
+
 def describe(program: Program) -> list[str]:
     """What the program does, in sentences a member of staff could read out."""
     e = program.earning
@@ -321,11 +330,11 @@ def describe(program: Program) -> list[str]:
         if e.currency_unit != 100
         else (f"1 {program.currency}")
     )
-    where = ", ".join(program.applies_to.locations + program.applies_to.brands) or "everywhere"
+    where = _where_it_earns(program.applies_to)
     lines = [
         f"{program.name} ({program.code}): "
         f"{'everyone is enrolled on their first purchase' if program.enrolment == 'auto' else 'members opt in'}"  # noqa: E501 - one sentence
-        f"; applies {where}.",
+        f"; earns {where}.",
         f"Earn {e.points_per_unit} point(s) per {unit} actually paid (after discounts"
         + (f", before {e.tax_rate_percent} % tax" if e.tax_rate_percent else "")
         + "), rounded down per purchase.",
