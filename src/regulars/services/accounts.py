@@ -420,6 +420,7 @@ def _staff_id_by_email(conn: Connection, email: str) -> int:
 # -- API keys --------------------------------------------------------------------------
 
 KEY_PREFIX = "rk_"
+_PREFIX_BYTES = 4
 
 
 class ApiKeyIn(BaseModel):
@@ -506,7 +507,7 @@ def create_api_key(uow: UnitOfWork, actor: Actor, data: Any, *, now: datetime) -
             location_ids is None or not set(location_ids) <= actor.locations
         ):
             raise Forbidden("a key cannot reach locations that are not yours", field="locations")
-        prefix = secrets.token_hex(4)
+        prefix = secrets.token_hex(_PREFIX_BYTES)
         secret = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
         values = {
             "name": new.name,
@@ -582,6 +583,15 @@ def revoke_api_key(uow: UnitOfWork, actor: Actor, key_id: int, *, now: datetime)
         uow.commit()
 
 
+def _looks_like_prefix(prefix: str) -> bool:
+    """Whether a presented prefix is one ``create_api_key`` could have minted (hex).
+
+    Anything else is unknown without asking the database, which on PostgreSQL refuses a
+    NUL byte outright: a garbled key must read as unknown (401), not as a bad value (422).
+    """
+    return len(prefix) == _PREFIX_BYTES * 2 and all(c in "0123456789abcdef" for c in prefix)
+
+
 def _holds_all(actor: Actor, permissions: list[str] | None) -> bool:
     """Whether the actor holds every permission of a key (None: all its role allows).
 
@@ -598,6 +608,8 @@ def actor_for_api_key(uow: UnitOfWork, secret: str, *, now: datetime) -> Actor |
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
     prefix = secret[len(KEY_PREFIX) :].split("_", 1)[0]
+    if not _looks_like_prefix(prefix):
+        return None
     with UnitOfWork(uow.engine, readonly=True) as reader:
         row = (
             reader.conn.execute(select(api_keys).where(api_keys.c.prefix == prefix))
