@@ -345,7 +345,7 @@ def enrol_cmd(customer_id: int, program: str, now: NowOption = None) -> None:
 @loyalty_app.command("enrol-forms")
 def enrol_forms_cmd(
     program: str,
-    file: Annotated[Path, typer.Argument(help="CSV: customer_id[,signed_up_at]")],
+    file: Annotated[Path, typer.Argument(help="CSV, header customer_id[,signed_up_at]")],
     now: NowOption = None,
 ) -> None:
     """Opt in a pile of sign-up forms at once (CSV with customer_id and, optionally,
