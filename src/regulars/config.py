@@ -6,6 +6,7 @@ Everything a deployment may change lives here, so that no other module reads the
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,7 +61,8 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="How often `regulars deliver` looks for due messages."
     )
 
-    leap_birthday_rule: str = Field(
+    # A Literal, so that a typo ("march1") stops the start instead of quietly meaning feb28.
+    leap_birthday_rule: Literal["feb28", "mar1"] = Field(
         default="feb28",
         description="When a 29 February birthday is celebrated in a common year: feb28 or mar1.",
     )
