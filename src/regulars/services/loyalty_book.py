@@ -579,9 +579,17 @@ class Book:
         return [lot for lot in self._available_lots[key] if lot.remaining > 0 and lot.matured]
 
     def load_lots(self, members: Sequence[Member], condition: object) -> list[BookLot]:
-        """Stored lots of these members matching a condition on ``loyalty_ledger``."""
+        """Stored lots of these members matching a condition on ``loyalty_ledger``.
+
+        A lot this book already holds (a return loads its purchase's lot first) comes back
+        as that same object, with what this command took from it: a second copy at the
+        stored size let a return take the spent part of its purchase's points again from
+        "other points", and the till's return failed on a negative balance.
+        """
         by_id = {m.id: m for m in members if not m.new}
+        held = {lot.id: lot for lot in self.lots if lot.id}
         out: list[BookLot] = []
+        fresh: list[BookLot] = []
         c = loyalty_ledger.c
         for part in chunked(sorted(by_id)):
             rows = self.conn.execute(
@@ -599,6 +607,9 @@ class Book:
                 ).where(c.member_id.in_(part), c.lot_remaining.is_not(None), condition)  # type: ignore[arg-type]
             )
             for lid, mid, remaining, matured, expires, at, line_points, basis, points, ripe in rows:
+                if int(lid) in held:
+                    out.append(held[int(lid)])
+                    continue
                 lot = BookLot(
                     by_id[mid],
                     int(remaining),
@@ -612,7 +623,8 @@ class Book:
                     matures_at=ripe,
                 )
                 out.append(lot)
-        self.lots.extend(out)
+                fresh.append(lot)
+        self.lots.extend(fresh)
         return out
 
     # writing ----------------------------------------------------------------------
