@@ -13,9 +13,11 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## Set up, build the demo business into regulars.db and start the server.
+## Set up, build the demo business into regulars.db, book its points' maturity and expiry
+## (the nightly job), and start the server.
 demo: $(STAMP)
 	$(BIN)/regulars demo
+	$(BIN)/regulars loyalty expire
 	$(BIN)/regulars serve
 
 ## Set up and run everything CI runs: lint, types, layers, all tests (SQLite and PostgreSQL).
