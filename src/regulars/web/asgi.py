@@ -7,16 +7,45 @@
 from __future__ import annotations
 
 import gc
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
 from regulars.bootstrap import build
+from regulars.config import Settings, get_settings
 from regulars.web.app import create_app
+
+#: Where the demo runs: links to these reach nobody but the person at this computer.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class PublishedSecret(RuntimeError):
+    """The server would sign links with a secret printed in the documentation."""
 
 
 def app_from_settings() -> FastAPI:
     """Build the runtime (migrating the database if needed) and the app around it."""
-    return ready_to_serve(create_app(build()))
+    settings = get_settings()
+    refuse_published_secret(settings)
+    return ready_to_serve(create_app(build(settings)))
+
+
+def refuse_published_secret(settings: Settings) -> None:
+    """Refuse to serve customers' links signed with the demo secret everyone can read.
+
+    Unsubscribe links carry the customer's id signed with ``REGULARS_SECRET_KEY``; with the
+    documented default, anyone can sign a link for every id in turn and unsubscribe a whole
+    customer base. The demo (served on this computer only) keeps working with it.
+    """
+    default = Settings.model_fields["secret_key"].default
+    host = urlsplit(settings.base_url).hostname or ""
+    if settings.secret_key == default and host not in LOCAL_HOSTS:
+        raise PublishedSecret(
+            f"REGULARS_SECRET_KEY is the demo value, and REGULARS_BASE_URL ({settings.base_url}) "
+            "is not this computer: anyone could sign unsubscribe links for your customers. "
+            "Set REGULARS_SECRET_KEY to a long random value "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        )
 
 
 def ready_to_serve(app: FastAPI) -> FastAPI:
@@ -32,4 +61,4 @@ def ready_to_serve(app: FastAPI) -> FastAPI:
     return app
 
 
-__all__ = ["app_from_settings", "ready_to_serve"]
+__all__ = ["PublishedSecret", "app_from_settings", "ready_to_serve", "refuse_published_secret"]
