@@ -14,6 +14,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from regulars.bootstrap import Runtime
+from regulars.web.app import create_app
 from tests.web_fixtures import ClientFor
 
 
@@ -83,3 +85,17 @@ def test_the_api_description_still_works_under_its_own_policy(app: FastAPI) -> N
 def test_the_policy_holds_for_every_role(console_client_for: ClientFor) -> None:
     client = console_client_for("staff", ["HQ"])
     _assert_guarded(client.get("/console/check-in").headers, "staff check-in")
+
+
+def test_a_console_served_over_https_tells_browsers_to_use_https_only(
+    app: FastAPI, runtime: Runtime
+) -> None:
+    assert "strict-transport-security" not in TestClient(app).get("/login").headers
+    secure = Runtime(
+        settings=runtime.settings.model_copy(update={"base_url": "https://shop.example"}),
+        engine=runtime.engine,
+        clock=runtime.clock,
+    )
+    client = TestClient(create_app(secure), base_url="https://testserver")
+    for url in ("/login", "/api/v1/me"):
+        assert client.get(url).headers["strict-transport-security"].startswith("max-age="), url

@@ -47,7 +47,8 @@ def create_app(runtime: Runtime, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.add_middleware(SecurityHeaders)  # outermost: a 413 or a 500 carries them too
+    # outermost: a 413 or a 500 carries them too
+    app.add_middleware(SecurityHeaders, tls=runtime.settings.base_url.startswith("https://"))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
