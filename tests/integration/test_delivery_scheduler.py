@@ -15,12 +15,14 @@ from regulars.services.scheduler import (
     claim_plan,
     due_plans,
     run_due_plans,
+    run_loyalty_jobs,
 )
 from regulars.store.outbox_tables import scheduler_runs
 from regulars.store.planner_tables import plan_decisions
 from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.delivery_data import member_with_message
+from tests.loyalty_support import balance, ingest, load, program_text
 
 # 05:30 UTC on 1 May: 06:30 in Lisbon (plan hour 6 has struck), 01:30 in New York (not yet).
 MORNING = datetime.fromisoformat("2026-05-01T05:30:00+00:00")
@@ -188,3 +190,33 @@ def test_catching_up_goes_back_two_days_at_most_and_not_before_the_first_plan(
             date(2026, 5, 6),
             date(2026, 5, 7),
         ]
+
+
+def test_the_nightly_loyalty_jobs_run_once_a_day_from_two_in_the_morning(
+    engine: Engine, now: datetime
+) -> None:
+    factories.location(engine, now, code="CAFE-LIS")
+    load(engine, now, program_text("cafe"))
+    cid = factories.customer(engine, now)
+    bought = datetime.fromisoformat("2026-04-20T10:00:00+01:00")
+    ingest(
+        engine,
+        bought,
+        factories.purchase("p1", customer_id=cid, location="CAFE-LIS", at=bought.isoformat()),
+    )
+    assert balance(engine, cid)[1] > 0  # pending for the seven-day return window
+    one_am = datetime.fromisoformat("2026-05-01T00:30:00+00:00")  # 01:30 in Lisbon
+    half_two = one_am + timedelta(hours=1)
+
+    def run(at: datetime, worker: str) -> PlanRun | None:
+        return run_loyalty_jobs(lambda: UnitOfWork(engine), now=at, worker_id=worker)
+
+    assert run(one_am, "a") is None
+    first = run(half_two, "a")
+    again = run(half_two + timedelta(minutes=1), "b")
+
+    assert first is not None and first.ok, first
+    assert "matured" in first.detail and first.day == date(2026, 5, 1)
+    assert again is None
+    available, pending = balance(engine, cid)
+    assert pending == 0 and available > 0

@@ -25,6 +25,8 @@ from sqlalchemy import Connection, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from regulars.channels.base import Channel
+from regulars.domain.access import SYSTEM
+from regulars.services.loyalty_jobs import expire_points, review_tiers
 from regulars.services.outbox import DeliveryPolicy, DeliveryReport, deliver_outbox
 from regulars.services.planning import PlanReport, plan_day
 from regulars.store.moment_queries import location_zones, unplaced_home
@@ -35,6 +37,9 @@ from regulars.store.uow import UnitOfWork
 log = logging.getLogger("regulars.scheduler")
 
 PLAN_JOB = "plan"
+LOYALTY_JOB = "loyalty"
+#: The local hour (first location's zone) from which the nightly loyalty jobs run.
+LOYALTY_HOUR = 2
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class PlanRun:
 @dataclass
 class TickReport:
     plans: list[PlanRun] = field(default_factory=list)
+    loyalty: PlanRun | None = None
     delivery: DeliveryReport = field(default_factory=DeliveryReport)
 
 
@@ -127,11 +133,12 @@ def claim_plan(
     now: datetime,
     worker_id: str,
     stale_after: timedelta = timedelta(minutes=30),
+    job: str = PLAN_JOB,
 ) -> bool:
-    """Take the (location, day) for this worker; False when another has it or it is done."""
+    """Take the (job, location, day) for this worker; False when another has it or it is done."""
     r = scheduler_runs.c
     values = {
-        "job": PLAN_JOB,
+        "job": job,
         "location_id": plan.location_id,
         "day": plan.day,
         "started_at": now,
@@ -149,7 +156,7 @@ def claim_plan(
     taken_over = conn.execute(
         update(scheduler_runs)
         .where(
-            r.job == PLAN_JOB,
+            r.job == job,
             r.location_id == plan.location_id,
             r.day == plan.day,
             r.finished_at.is_(None),
@@ -198,23 +205,82 @@ def run_due_plans(
             log.exception("planning %s for %s failed", plan.code, plan.day)
             detail = f"{type(error).__name__}: {error}"
             ok = False
-        with new_uow() as uow:
-            where = and_(
-                scheduler_runs.c.job == PLAN_JOB,
-                scheduler_runs.c.location_id == plan.location_id,
-                scheduler_runs.c.day == plan.day,
-            )
-            if ok:
-                uow.conn.execute(
-                    update(scheduler_runs)
-                    .where(where)
-                    .values(finished_at=now, detail=detail[:1000])
-                )
-            else:
-                uow.conn.execute(delete(scheduler_runs).where(where))
-            uow.commit()
+        _settle_run(new_uow, PLAN_JOB, plan, ok=ok, detail=detail, now=now)
         runs.append(PlanRun(plan.code, plan.day, ok, detail))
     return runs
+
+
+def _settle_run(
+    new_uow: Callable[[], UnitOfWork],
+    job: str,
+    plan: DuePlan,
+    *,
+    ok: bool,
+    detail: str,
+    now: datetime,
+) -> None:
+    """Mark a claimed run finished, or release a failed one to be tried again next tick."""
+    with new_uow() as uow:
+        where = and_(
+            scheduler_runs.c.job == job,
+            scheduler_runs.c.location_id == plan.location_id,
+            scheduler_runs.c.day == plan.day,
+        )
+        if ok:
+            uow.conn.execute(
+                update(scheduler_runs).where(where).values(finished_at=now, detail=detail[:1000])
+            )
+        else:
+            uow.conn.execute(delete(scheduler_runs).where(where))
+        uow.commit()
+
+
+def run_loyalty_jobs(
+    new_uow: Callable[[], UnitOfWork], *, now: datetime, worker_id: str
+) -> PlanRun | None:
+    """The loyalty programs' nightly work, once a day from ``LOYALTY_HOUR``: pending points
+    mature, due points expire (with their warnings ahead), and tiers are reviewed.
+
+    Both jobs are idempotent (expiry books only what is due by ``now``; a member's tier is
+    reviewed once a month), so a restart or a second server costs nothing; the day is kept
+    in ``scheduler_runs`` on the first location's calendar, as the unplaced customers' plan.
+    """
+    with new_uow() as uow:
+        zones = location_zones(uow.conn)
+    home = unplaced_home(zones)
+    if home is None:
+        return None
+    local = now.astimezone(ZoneInfo(zones[home][0]))
+    if local.hour < LOYALTY_HOUR:
+        return None
+    run = DuePlan(home, zones[home][2], local.date())
+    with new_uow() as uow:
+        claimed = claim_plan(uow.conn, run, now=now, worker_id=worker_id, job=LOYALTY_JOB)
+        uow.commit()
+    if not claimed:
+        return None
+    try:
+        expired = expire_points(new_uow(), SYSTEM, now=now)
+        reviewed = review_tiers(new_uow(), SYSTEM, now=now)
+        detail = f"expiry: {_per_program(expired)} | reviews: {_per_program(reviewed)}"
+        ok = True
+    except Exception as error:  # the outbox must still go out; the jobs run again next tick
+        log.exception("the loyalty jobs of %s failed", run.day)
+        detail = f"{type(error).__name__}: {error}"
+        ok = False
+    _settle_run(new_uow, LOYALTY_JOB, run, ok=ok, detail=detail, now=now)
+    return PlanRun("loyalty", run.day, ok, detail)
+
+
+def _per_program(summary: Mapping[str, Mapping[str, int]]) -> str:
+    """``{"cafe": {"expired": 3, "matured": 9}}`` as "cafe: 3 expired, 9 matured"."""
+    return (
+        "; ".join(
+            f"{code}: " + ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+            for code, counts in sorted(summary.items())
+        )
+        or "no programs"
+    )
 
 
 def _summary(report: PlanReport) -> str:
@@ -251,8 +317,10 @@ class Scheduler:
         self.stop = threading.Event()
 
     def tick(self) -> TickReport:
-        """One round: due plans first (they queue messages), then every due message."""
+        """One round: the nightly loyalty jobs when due (a review's tier news feeds the plan),
+        then due plans (they queue messages), then every due message."""
         report = TickReport()
+        report.loyalty = run_loyalty_jobs(self.new_uow, now=self.clock(), worker_id=self.worker_id)
         report.plans = run_due_plans(
             self.new_uow, now=self.clock(), worker_id=self.worker_id, leap_rule=self.leap_rule
         )
@@ -275,6 +343,8 @@ class Scheduler:
         while not self.stop.is_set():
             try:
                 report = self.tick()
+                if report.loyalty is not None:
+                    log.info("loyalty jobs %s: %s", report.loyalty.day, report.loyalty.detail)
                 for run in report.plans:
                     log.info("plan %s %s: %s", run.location, run.day, run.detail)
                 if report.delivery.claimed:
@@ -297,4 +367,5 @@ __all__ = [
     "claim_plan",
     "due_plans",
     "run_due_plans",
+    "run_loyalty_jobs",
 ]
