@@ -140,8 +140,12 @@ def _digest(secret: str) -> str:
 
 
 def log_in(uow: UnitOfWork, email: str, password: str, *, ip: str, now: datetime) -> NewSession:
-    """Check the password (throttled per account and per address) and open a session."""
-    email_key = email.strip().lower()[:254]
+    """Check the password (throttled per account and per address) and open a session.
+
+    A NUL byte in the e-mail (PostgreSQL refuses it in text) becomes U+FFFD: no account has
+    it, so the attempt is a wrong login like any other and counts against the address.
+    """
+    email_key = email.strip().lower().replace("\x00", "\ufffd")[:254]
     ip = ip[:64]
     with uow:
         conn = uow.conn
