@@ -129,3 +129,27 @@ def test_a_boolean_a_float_or_a_string_where_an_integer_is_due_is_refused_by_nam
         "lines.0.unit_price",
     ]
     assert _count(engine) == 1
+
+
+def test_a_duplicate_names_the_event_it_repeats(engine: Engine, now: datetime) -> None:
+    """A till retrying after a timeout learns the id the first attempt got."""
+    cid = factories.customer(engine, now)
+    first = ingest_events(UnitOfWork(engine), [factories.purchase("p1", customer_id=cid)], now=now)
+
+    again = ingest_events(
+        UnitOfWork(engine),
+        [
+            factories.purchase("p1", customer_id=cid),
+            factories.purchase("p2", customer_id=cid),
+            factories.purchase("p2", customer_id=cid),
+        ],
+        now=now,
+    )
+
+    stored = first.results[0].event_id
+    assert [(r.status, r.event_id) for r in again.results] == [
+        ("duplicate", stored),
+        ("created", again.results[1].event_id),
+        ("duplicate", again.results[1].event_id),
+    ]
+    assert again.results[1].event_id is not None

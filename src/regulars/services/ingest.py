@@ -165,6 +165,7 @@ class _Batch:
         self.now = now
         self.not_after = not_after
         self.results: dict[int, ItemResult] = {}
+        self.echoes: list[tuple[int, int]] = []  # (repeat, its first) within this batch
 
     def reject(self, index: int, problems: Sequence[FieldProblem]) -> None:
         self.results[index] = ItemResult(index, "rejected", errors=tuple(problems))
@@ -188,21 +189,35 @@ class _Batch:
         fresh = self._drop_duplicates(parsed)
         resolved = self._resolve(fresh)
         ingested = self._write(self._settle_returns(resolved))
+        self._name_echoes()
         report = IngestReport([self.results[i] for i in range(len(items))])
         return report, [event for _, event in ingested]
 
     def _drop_duplicates(self, parsed: list[tuple[int, EventBase]]) -> list[tuple[int, EventBase]]:
+        """Items already on the timeline, or repeated in this batch, are ``duplicate`` and
+        name the event they repeat (a repeat within the batch once its first is written)."""
         keys = [(e.source, e.external_id) for _, e in parsed]
-        stored = lookups.existing_event_keys(self.conn, keys)
-        seen: set[tuple[str, str]] = set()
+        stored = lookups.stored_event_ids(self.conn, keys)
+        first: dict[tuple[str, str], int] = {}
         fresh: list[tuple[int, EventBase]] = []
         for item, key in zip(parsed, keys, strict=True):
-            if key in stored or key in seen:
-                self.results[item[0]] = ItemResult(item[0], "duplicate")
-                continue
-            seen.add(key)
-            fresh.append(item)
+            index = item[0]
+            if key in stored:
+                self.results[index] = ItemResult(index, "duplicate", event_id=stored[key])
+            elif key in first:
+                self.results[index] = ItemResult(index, "duplicate")
+                self.echoes.append((index, first[key]))
+            else:
+                first[key] = index
+                fresh.append(item)
         return fresh
+
+    def _name_echoes(self) -> None:
+        """A repeat within the batch names the event its first occurrence became."""
+        for index, original in self.echoes:
+            written = self.results[original]
+            if written.status == "created":
+                self.results[index] = ItemResult(index, "duplicate", event_id=written.event_id)
 
     def _resolve(
         self, fresh: list[tuple[int, EventBase]]
@@ -410,14 +425,14 @@ class _Batch:
             except IntegrityError:
                 savepoint.rollback()
                 keys = [(item.event.source, item.event.external_id) for _, item in ingested]
-                taken = lookups.existing_event_keys(self.conn, keys)
+                taken = lookups.stored_event_ids(self.conn, keys)
                 if not taken:
                     raise  # not a lost race: a real fault
                 kept = [n for n, key in enumerate(keys) if key not in taken]
                 for n, key in enumerate(keys):
                     if key in taken:
                         index = ingested[n][0]
-                        self.results[index] = ItemResult(index, "duplicate")
+                        self.results[index] = ItemResult(index, "duplicate", taken[key])
                 ingested = [ingested[n] for n in kept]
                 rows = [rows[n] for n in kept]
                 continue

@@ -44,7 +44,7 @@ def _driver_rows(
 
 _CUSTOMERS_BY_ID = "SELECT id, status, merged_into_id FROM customers WHERE id IN ({marks})"
 _CUSTOMERS_BY_CARD = "SELECT card_number, id, status FROM customers WHERE card_number IN ({marks})"
-_EVENT_KEYS = "SELECT external_id FROM events WHERE source = ? AND external_id IN ({marks})"
+_EVENT_KEYS = "SELECT external_id, id FROM events WHERE source = ? AND external_id IN ({marks})"
 
 
 def customers_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, CustomerRef]:
@@ -125,9 +125,12 @@ def staff_ids(conn: Connection, ids: Iterable[int]) -> set[int]:
     return present
 
 
-def existing_event_keys(conn: Connection, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which (source, external_id) pairs are already on the timeline."""
-    present: set[tuple[str, str]] = set()
+def stored_event_ids(
+    conn: Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """(source, external_id) → id of the events already on the timeline (a retry's answer
+    names the event it repeats). The unique key covers the query: no table row is read."""
+    present: dict[tuple[str, str], int] = {}
     by_source: dict[str, list[str]] = {}
     for source, external_id in keys:
         by_source.setdefault(source, []).append(external_id)
@@ -139,11 +142,11 @@ def existing_event_keys(conn: Connection, keys: Sequence[tuple[str, str]]) -> se
                 rows = _driver_rows(conn, _EVENT_KEYS, (source,), part)
             else:
                 rows = conn.execute(
-                    select(events.c.external_id).where(
+                    select(events.c.external_id, events.c.id).where(
                         events.c.source == source, events.c.external_id.in_(part)
                     )
                 ).all()
-            present.update((source, external_id) for (external_id,) in rows)
+            present.update(((source, external_id), int(eid)) for external_id, eid in rows)
     return present
 
 
