@@ -78,6 +78,9 @@ def test_staff_of_another_location_see_neither_the_customer_nor_their_tasks(
     assert porto.get(f"/api/v1/tasks/{task_id}/brief").status_code == 404
     assert porto.get("/api/v1/tasks").json()["tasks"] == []
     assert porto.get("/api/v1/plan", params={"date": "2026-05-01"}).json()["decisions"] == []
+    lisbon_plan = porto.get("/api/v1/plan", params={"date": "2026-05-01", "location": "CAFE-LIS"})
+    assert lisbon_plan.status_code == 403, "not an empty plan that reads as 'nothing planned'"
+    assert lisbon_plan.json()["error"]["field"] == "location"
     check_in = porto.post(
         "/api/v1/check-ins", json={"card_number": "CAFE-77", "location": "CAFE-LIS"}
     )

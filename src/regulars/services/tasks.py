@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from regulars.domain.access import Actor
 from regulars.domain.errors import FieldProblem, InvalidInput
-from regulars.services.access import customers_in_scope
+from regulars.services.access import customers_in_scope, require_location
 from regulars.services.send_guard import WIN_BACK_MOMENTS
 from regulars.store.outbox_tables import outbox
 from regulars.store.planner_tables import plan_decisions, staff_tasks
@@ -135,6 +135,7 @@ def plan_of_day(
             lid = conn.scalar(select(locations.c.id).where(locations.c.code == location))
             if lid is None:
                 raise InvalidInput([FieldProblem("location", f"unknown location {location!r}")])
+            require_location(actor, lid)  # an empty plan would read as "nothing planned"
             conditions.append(d.location_id == lid)
         rows = conn.execute(
             select(
