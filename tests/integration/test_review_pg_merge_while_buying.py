@@ -14,7 +14,9 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select, text
 
 from regulars.domain.access import CLI
+from regulars.domain.errors import Conflict
 from regulars.services.customers import merge_customers
+from regulars.services.goodwill import grant_goodwill
 from regulars.services.ingest import append_events, ingest_events
 from regulars.store.loyalty_tables import loyalty_members
 from regulars.store.tables import events
@@ -144,3 +146,45 @@ def test_purchases_arriving_for_the_duplicate_during_a_merge_all_land_on_the_kep
 
     assert errors == []
     _everything_is_on(engine, keep, PURCHASES + 2)
+
+
+def test_goodwill_granted_to_the_duplicate_during_a_merge_ends_on_the_kept_membership(
+    engine: Engine, now: datetime
+) -> None:
+    """Goodwill booked as the clerk merges lands on the kept profile or is refused (409)."""
+    keep, dup = _setup(engine, now)
+    start = threading.Barrier(PURCHASES + 1)
+    outcomes: list[object] = []
+
+    def grant(n: int) -> None:
+        start.wait()
+        time.sleep(0.01 * n)
+        try:
+            outcomes.append(grant_goodwill(UnitOfWork(engine), CLI, dup, 40, f"sorry {n}", now))
+        except Exception as error:  # reported below
+            outcomes.append(error)
+
+    def merge() -> None:
+        start.wait()
+        time.sleep(0.01)
+        try:
+            merge_customers(UnitOfWork(engine), CLI, keep, dup, now=now)
+            outcomes.append("merged")
+        except Exception as error:  # reported below
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=grant, args=(n,)) for n in range(PURCHASES)]
+    threads.append(threading.Thread(target=merge))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    granted = [o for o in outcomes if isinstance(o, dict)]
+    assert "merged" in outcomes
+    assert all(isinstance(o, (dict, Conflict, str)) for o in outcomes), outcomes
+    with engine.connect() as conn:
+        members = conn.execute(select(loyalty_members.c.customer_id)).scalars().all()
+    assert members == [keep]
+    assert sum(e["available_delta"] for e in entries(engine, "goodwill")) == 40 * len(granted)
+    assert ledger_sums_match(engine)

@@ -19,6 +19,9 @@ from regulars.store.tables import customers, staff_locations
 _HOME_OF = select(customers.c.home_location_id, customers.c.status).where(
     customers.c.id == bindparam("customer_id")
 )
+#: The same, key-share locked until commit (PostgreSQL; SQLite ignores it): see
+#: ``access_live_customer``.
+_HOME_OF_LOCKED = _HOME_OF.with_for_update(read=True, key_share=True)
 
 
 def access_customer(conn: Connection, actor: Actor, customer_id: int) -> int:
@@ -32,9 +35,13 @@ def access_live_customer(conn: Connection, actor: Actor, customer_id: int) -> in
     goodwill, a membership): a merged duplicate or an erased customer cannot take it.
 
     Points booked to a merged duplicate would count in the liability where nobody sees them;
-    anything written about an erased customer brings back what erasure removed.
+    anything written about an erased customer brings back what erasure removed. The row
+    stays key-share locked until the booking commits: a merge (which locks both profiles
+    exclusively first) waits for it and moves it along, and a booking that arrives while a
+    merge runs waits for it and is then refused here, instead of opening a second
+    membership for the merged duplicate (a 500 for every booking after it).
     """
-    home, status = _visible(conn, actor, customer_id)
+    home, status = _visible(conn, actor, customer_id, lock=True)
     if status == "merged":
         raise Conflict(
             "this customer was merged into another; use the kept customer", field="customer_id"
@@ -44,14 +51,17 @@ def access_live_customer(conn: Connection, actor: Actor, customer_id: int) -> in
     return home
 
 
-def _visible(conn: Connection, actor: Actor, customer_id: int) -> tuple[int, str]:
+def _visible(
+    conn: Connection, actor: Actor, customer_id: int, *, lock: bool = False
+) -> tuple[int, str]:
     """(home location id, status) of a customer the actor may see; else NotFound.
 
     An id no row can have (CLI arguments and old links are not range-checked) is simply
     not found, rather than an overflow in the driver.
     """
     possible = 0 < customer_id < 2**63
-    row = conn.execute(_HOME_OF, {"customer_id": customer_id}).first() if possible else None
+    query = _HOME_OF_LOCKED if lock else _HOME_OF
+    row = conn.execute(query, {"customer_id": customer_id}).first() if possible else None
     if row is None or not can_see_location(actor, row.home_location_id):
         raise NotFound("no such customer", field="customer_id")
     return row.home_location_id, str(row.status)
@@ -114,6 +124,7 @@ PERMISSIONS: frozenset[str] = frozenset(
         "loyalty:write",
         "planner:read",
         "planner:write",
+        "staff:read",
     }
 )
 
