@@ -97,3 +97,16 @@ def test_a_key_without_planner_permission_cannot_read_the_plan(
 
     assert reader.get("/api/v1/plan").status_code == 403
     assert reader.get("/api/v1/tasks").status_code == 403
+
+
+def test_a_key_for_sending_events_cannot_list_the_staff(
+    engine: Engine, client_for: ClientFor
+) -> None:
+    """Colleagues' names and e-mails are personal data; a till's key has no use for them."""
+    _two_shops(engine)
+    factories.staff(engine, SIX, email="rita@example.com", locations=["CAFE-LIS"])
+    till = client_for("staff", ["CAFE-LIS"], permissions=["events:write"])
+    manager = client_for("manager", ["CAFE-LIS"])
+
+    assert till.get("/api/v1/staff").status_code == 403
+    assert [s["email"] for s in manager.get("/api/v1/staff").json()] == ["rita@example.com"]

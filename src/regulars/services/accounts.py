@@ -27,6 +27,7 @@ from regulars.domain.errors import FieldProblem, Forbidden, InvalidInput, NotFou
 from regulars.domain.errors import validate as validate_input
 from regulars.services.access import (
     PERMISSIONS,
+    require,
     require_manager,
     staff_actor,
     staff_location_ids,
@@ -366,7 +367,11 @@ class StaffSummary:
 
 
 def list_staff(uow: UnitOfWork, actor: Actor) -> list[StaffSummary]:
-    """Everyone on staff the actor may see (managers see their own locations' people)."""
+    """Everyone on staff the actor may see (managers see their own locations' people).
+
+    Names and e-mails of colleagues are personal data: a key limited to, say, sending
+    events needs ``staff:read`` to list them."""
+    require(actor, "staff:read")
     with uow:
         conn = uow.conn
         codes: dict[int, list[str]] = {}
