@@ -190,7 +190,12 @@ def erase_customer(
     with uow:
         conn = uow.conn
         access_customer(conn, actor, customer_id)
-        status = conn.scalar(select(customers.c.status).where(customers.c.id == customer_id))
+        # Exclusively locked (PostgreSQL): a booking under way (goodwill with its reason, a
+        # purchase) holds a key-share lock on the customer, so the erasure waits for it and
+        # blanks it too; one arriving meanwhile waits and is refused as erased.
+        status = conn.scalar(
+            select(customers.c.status).where(customers.c.id == customer_id).with_for_update()
+        )
         if status == "erased":
             raise Conflict("this customer was already erased", field="customer_id")
         if status == "merged":
