@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -425,16 +425,18 @@ class _CapHistory:
         day_late = rates.cap_day is not None and _before(counters.cap_day, local_day)
         month = local_day.year * 100 + local_day.month
         month_late = rates.cap_month is not None and 0 < month < counters.cap_month
+        earn = partial(
+            earn_purchase,
+            rates,
+            counters,
+            lines,
+            source=source,
+            local_day=local_day,
+            tier_index=tier_index,
+            exchange=exchange,
+        )
         if not (day_late or month_late):
-            return earn_purchase(
-                rates,
-                counters,
-                lines,
-                source=source,
-                local_day=local_day,
-                tier_index=tier_index,
-                exchange=exchange,
-            )
+            return earn()
         saved = (counters.cap_day, counters.cap_day_points)
         saved_month = (counters.cap_month, counters.cap_month_points)
         first = local_day.replace(day=1)
@@ -450,15 +452,7 @@ class _CapHistory:
             counters.cap_month_points = self._earned(
                 member, month_slot, first, _next_month(first), zone
             )
-        earned = earn_purchase(
-            rates,
-            counters,
-            lines,
-            source=source,
-            local_day=local_day,
-            tier_index=tier_index,
-            exchange=exchange,
-        )
+        earned = earn()
         if day_late:
             self.points[day_slot] = counters.cap_day_points
             counters.cap_day, counters.cap_day_points = saved
