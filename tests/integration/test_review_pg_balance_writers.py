@@ -8,7 +8,6 @@ nothing may fail except with a clear 4xx answer.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -22,30 +21,9 @@ from regulars.services.redeem import redeem
 from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.loyalty_support import balance, ingest, ledger_sums_match, load, program_text
+from tests.races import at_once
 
 LIS = "CAFE-LIS"
-
-
-def _at_once(calls: list[Callable[[], object]]) -> list[object]:
-    start = threading.Barrier(len(calls))
-    results: list[object] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            result: object = call()
-        except Exception as error:  # the outcome under test
-            result = error
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _cakes(external_id: str, cid: int, at: datetime, units: int) -> dict[str, object]:
@@ -92,7 +70,7 @@ def test_expiry_redemptions_adjustments_and_a_return_at_once_keep_the_books_stra
         lambda n=n: adjust_points(UnitOfWork(engine), CLI, cid, "cafe", -7, f"fix {n}", now=now)
         for n in range(4)
     ]
-    results = _at_once(calls)
+    results = at_once(calls)
 
     unexpected = [
         r for r in results if isinstance(r, Exception) and not isinstance(r, InvalidInput)
@@ -119,7 +97,7 @@ def test_enrolment_and_the_double_points_day_chosen_at_once_enrol_once_and_pick_
         return day
 
     calls += [lambda day=day: pick(day) for day in days for _ in range(2)]
-    results = _at_once(calls)
+    results = at_once(calls)
 
     unexpected = [
         r

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -12,31 +10,10 @@ from regulars.domain.errors import Conflict
 from regulars.services.goodwill import approve_goodwill, grant_goodwill
 from regulars.store.uow import UnitOfWork
 from tests.loyalty_support import balance, entries, ledger_sums_match
+from tests.races import at_once
 from tests.service.test_loyalty_goodwill_and_jobs import BARISTA, MANAGER, _member
 
 PARALLEL = 20
-
-
-def _at_once(calls: list[Callable[[], object]]) -> list[object]:
-    start = threading.Barrier(len(calls))
-    results: list[object] = []
-    lock = threading.Lock()
-
-    def run(call: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            result: object = call()
-        except Exception as error:  # the outcome under test
-            result = error
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_twenty_taps_at_once_grant_no_more_than_the_baristas_daily_limit(
@@ -45,7 +22,7 @@ def test_twenty_taps_at_once_grant_no_more_than_the_baristas_daily_limit(
     cid = _member(engine, now)
     before = balance(engine, cid)[0]
 
-    results = _at_once(
+    results = at_once(
         [
             lambda n=n: grant_goodwill(UnitOfWork(engine), BARISTA, cid, 30, f"spill {n}", now)
             for n in range(PARALLEL)
@@ -67,7 +44,7 @@ def test_a_request_approved_by_many_clicks_at_once_books_its_points_once(
     request = grant_goodwill(UnitOfWork(engine), BARISTA, cid, 500, "broken mug", now)
     assert request["status"] == "requested"
 
-    results = _at_once(
+    results = at_once(
         [
             lambda: approve_goodwill(UnitOfWork(engine), MANAGER, request["goodwill_id"], now)
             for _ in range(PARALLEL)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select
@@ -16,31 +14,9 @@ from regulars.store.loyalty_tables import loyalty_goodwill
 from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.loyalty_support import load, program_text
+from tests.races import at_once
 
 PARALLEL = 16
-
-
-def _at_once(call: Callable[[], object]) -> list[object]:
-    """Run ``call`` on PARALLEL threads released together; each result or the error raised."""
-    start = threading.Barrier(PARALLEL)
-    results: list[object] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        start.wait()
-        try:
-            result: object = call()
-        except Exception as error:  # the outcome under test
-            result = error
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=run) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_a_stale_claim_retried_by_many_clients_at_once_is_retaken_by_one(
@@ -52,8 +28,8 @@ def test_a_stale_claim_retried_by_many_clients_at_once_is_retaken_by_one(
     died = now - idempotency.STALE_CLAIM - timedelta(minutes=1)
     assert idempotency.claim(UnitOfWork(engine), "k-died", "api", digest, now=died) is None
 
-    results = _at_once(
-        lambda: idempotency.claim(UnitOfWork(engine), "k-died", "api", digest, now=now)
+    results = at_once(
+        [lambda: idempotency.claim(UnitOfWork(engine), "k-died", "api", digest, now=now)] * PARALLEL
     )
 
     retaken = [r for r in results if r is None]
@@ -68,10 +44,13 @@ def test_one_goodwill_form_posted_many_times_at_once_books_once(
     load(engine, now, program_text("cafe"))
     cid = factories.customer(engine, now)
 
-    results = _at_once(
-        lambda: grant_goodwill(
-            UnitOfWork(engine), CLI, cid, 40, "cold coffee", now, program="cafe", key="form-1"
-        )
+    results = at_once(
+        [
+            lambda: grant_goodwill(
+                UnitOfWork(engine), CLI, cid, 40, "cold coffee", now, program="cafe", key="form-1"
+            )
+        ]
+        * PARALLEL
     )
 
     answers = [r for r in results if isinstance(r, dict)]
