@@ -13,8 +13,11 @@ from regulars.services import loyalty
 from regulars.services.ingest import IngestReport, ingest_events
 from regulars.store.loyalty_tables import loyalty_ledger, loyalty_members
 from regulars.store.uow import UnitOfWork
+from tests import factories
 
 PROGRAMS = Path(__file__).parent.parent / "src" / "regulars" / "demo" / "programs"
+LIS = "CAFE-LIS"
+IMMEDIATE = {"  pending_days: 7": "  pending_days: 0", "  welcome_bonus: 25": "  welcome_bonus: 0"}
 
 
 def program_text(name: str = "cafe", **changes: str) -> str:
@@ -28,6 +31,27 @@ def program_text(name: str = "cafe", **changes: str) -> str:
 
 def load(engine: Engine, now: datetime, text: str) -> None:
     loyalty.load_program_file(UnitOfWork(engine), CLI, text, now=now)
+
+
+def open_cafe(engine: Engine, now: datetime, *, immediate: bool = True, **changes: str) -> None:
+    """The café location CAFE-LIS and the café program on it.
+
+    ``immediate``: points usable at once and no welcome bonus (IMMEDIATE); ``changes`` as for
+    program_text, on top.
+    """
+    factories.location(engine, now, LIS)
+    load(engine, now, program_text("cafe", **((IMMEDIATE if immediate else {}) | changes)))
+
+
+def cakes(external_id: str, customer_id: int, at: datetime, units: int) -> dict[str, object]:
+    """A purchase at CAFE-LIS of ``units`` cakes at 10.00 EUR each (10 points a cake)."""
+    return factories.purchase(
+        external_id,
+        customer_id=customer_id,
+        location=LIS,
+        at=at.isoformat(),
+        lines=[{"sku": "cake", "category": "food", "unit_price": 1000, "quantity": units}],
+    )
 
 
 def ingest(engine: Engine, now: datetime, *items: dict[str, Any]) -> IngestReport:

@@ -9,25 +9,14 @@ from sqlalchemy import Engine, func, select
 
 from regulars.store.loyalty_tables import loyalty_ledger
 from tests import factories
-from tests.loyalty_support import ingest, load, program_text
+from tests.loyalty_support import ingest, load, open_cafe, program_text
 from tests.web_fixtures import ClientFor
 
 LIS = "CAFE-LIS"
 
 
 def _member(engine: Engine, now: datetime, euros: int = 100) -> int:
-    factories.location(engine, now, LIS)
-    load(
-        engine,
-        now,
-        program_text(
-            "cafe",
-            **{
-                "  pending_days: 7": "  pending_days: 0",
-                "  welcome_bonus: 25": "  welcome_bonus: 0",
-            },
-        ),
-    )
+    open_cafe(engine, now)
     cid = factories.customer(engine, now, home_location=LIS)
     ingest(
         engine,

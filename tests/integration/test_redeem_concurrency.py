@@ -13,7 +13,7 @@ from regulars.services.redeem import redeem
 from regulars.store.loyalty_tables import loyalty_redemptions
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.loyalty_support import balance, ingest, ledger_sums_match, load, program_text
+from tests.loyalty_support import balance, ingest, ledger_sums_match, open_cafe
 
 PARALLEL = 24
 
@@ -21,18 +21,7 @@ PARALLEL = 24
 def test_two_dozen_simultaneous_redemptions_spend_only_what_the_balance_holds(
     engine: Engine, now: datetime
 ) -> None:
-    factories.location(engine, now, "CAFE-LIS")
-    load(
-        engine,
-        now,
-        program_text(
-            "cafe",
-            **{
-                "  pending_days: 7": "  pending_days: 0",
-                "  welcome_bonus: 25": "  welcome_bonus: 0",
-            },
-        ),
-    )
+    open_cafe(engine, now)
     cid = factories.customer(engine, now)
     ingest(
         engine,

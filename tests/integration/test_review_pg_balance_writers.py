@@ -20,31 +20,18 @@ from regulars.services.loyalty_jobs import expire_points
 from regulars.services.redeem import redeem
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.loyalty_support import balance, ingest, ledger_sums_match, load, program_text
+from tests.loyalty_support import LIS, balance, cakes, ingest, ledger_sums_match, open_cafe
 from tests.races import at_once
-
-LIS = "CAFE-LIS"
-
-
-def _cakes(external_id: str, cid: int, at: datetime, units: int) -> dict[str, object]:
-    return factories.purchase(
-        external_id,
-        customer_id=cid,
-        location=LIS,
-        at=at.isoformat(),
-        lines=[{"sku": "cake", "category": "food", "unit_price": 1000, "quantity": units}],
-    )
 
 
 def test_expiry_redemptions_adjustments_and_a_return_at_once_keep_the_books_straight(
     engine: Engine, now: datetime
 ) -> None:
-    factories.location(engine, now, LIS)
-    load(engine, now, program_text("cafe", **{"  welcome_bonus: 25": "  welcome_bonus: 0"}))
+    open_cafe(engine, now, immediate=False, **{"  welcome_bonus: 25": "  welcome_bonus: 0"})
     cid = factories.customer(engine, now)
-    ingest(engine, now - timedelta(days=30), _cakes("old", cid, now - timedelta(days=30), 10))
+    ingest(engine, now - timedelta(days=30), cakes("old", cid, now - timedelta(days=30), 10))
     expire_points(UnitOfWork(engine), CLI, now=now - timedelta(days=20))
-    ingest(engine, now - timedelta(days=8), _cakes("recent", cid, now - timedelta(days=8), 10))
+    ingest(engine, now - timedelta(days=8), cakes("recent", cid, now - timedelta(days=8), 10))
     available, pending = balance(engine, cid)
     assert available > 0 and pending > 0
 
@@ -83,8 +70,7 @@ def test_expiry_redemptions_adjustments_and_a_return_at_once_keep_the_books_stra
 def test_enrolment_and_the_double_points_day_chosen_at_once_enrol_once_and_pick_one_day(
     engine: Engine, now: datetime
 ) -> None:
-    factories.location(engine, now, LIS)
-    load(engine, now, program_text("cafe", **{"enrolment: auto": "enrolment: opt_in"}))
+    open_cafe(engine, now, immediate=False, **{"enrolment: auto": "enrolment: opt_in"})
     cid = factories.customer(engine, now)
 
     days = [now.date() + timedelta(days=n) for n in range(3, 8)]

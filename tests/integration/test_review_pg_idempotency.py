@@ -13,7 +13,7 @@ from regulars.services.goodwill import grant_goodwill
 from regulars.store.loyalty_tables import loyalty_goodwill
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.loyalty_support import load, program_text
+from tests.loyalty_support import open_cafe
 from tests.races import at_once
 
 PARALLEL = 16
@@ -40,8 +40,7 @@ def test_a_stale_claim_retried_by_many_clients_at_once_is_retaken_by_one(
 def test_one_goodwill_form_posted_many_times_at_once_books_once(
     engine: Engine, now: datetime
 ) -> None:
-    factories.location(engine, now, "CAFE-LIS")
-    load(engine, now, program_text("cafe"))
+    open_cafe(engine, now, immediate=False)
     cid = factories.customer(engine, now)
 
     results = at_once(

@@ -22,24 +22,13 @@ from regulars.store.loyalty_tables import loyalty_members
 from regulars.store.tables import events
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.loyalty_support import entries, ingest, ledger_sums_match, load, program_text
+from tests.loyalty_support import entries, ingest, ledger_sums_match, open_cafe
 
 PURCHASES = 20
 
 
 def _setup(engine: Engine, now: datetime) -> tuple[int, int]:
-    factories.location(engine, now, "CAFE-LIS")
-    load(
-        engine,
-        now,
-        program_text(
-            "cafe",
-            **{
-                "  pending_days: 7": "  pending_days: 0",
-                "  welcome_bonus: 25": "  welcome_bonus: 0",
-            },
-        ),
-    )
+    open_cafe(engine, now)
     keep = factories.customer(engine, now)
     dup = factories.customer(engine, now, email="ana@example.com")
     for n, cid in enumerate((keep, dup)):

@@ -15,28 +15,27 @@ from regulars.services.redeem import redeem
 from regulars.store.loyalty_tables import loyalty_ledger, loyalty_redemptions
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.loyalty_support import balance, entries, ingest, ledger_sums_match, load, program_text
+from tests.loyalty_support import (
+    balance,
+    entries,
+    ingest,
+    ledger_sums_match,
+    load,
+    open_cafe,
+    program_text,
+)
 
 LIS = "CAFE-LIS"
 GOLD_LINE = "      threshold: 20000           # 200.00 EUR in the last 12 months"
 
 
 def _member_with(engine: Engine, now: datetime, euros: int, **changes: str) -> int:
-    factories.location(engine, now, LIS)
-    load(
+    open_cafe(
         engine,
         now,
-        program_text(
-            "cafe",
-            **(
-                {
-                    "  pending_days: 7": "  pending_days: 0",
-                    "  welcome_bonus: 25": "  welcome_bonus: 0",
-                    "  cap_per_day: 200": "  cap_per_day: 100000",
-                    GOLD_LINE: "      threshold: 9000000",
-                }
-                | changes
-            ),
+        **(
+            {"  cap_per_day: 200": "  cap_per_day: 100000", GOLD_LINE: "      threshold: 9000000"}
+            | changes
         ),
     )
     cid = factories.customer(engine, now)

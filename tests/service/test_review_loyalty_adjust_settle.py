@@ -18,13 +18,12 @@ from regulars.services import loyalty
 from regulars.services.loyalty_jobs import expire_points
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.loyalty_support import balance, entries, ingest, ledger_sums_match, load, program_text
+from tests.loyalty_support import balance, entries, ingest, ledger_sums_match, open_cafe
 
 
 def _member_with_pending_points(engine: Engine, now: datetime) -> int:
     """100.00 EUR at the café: 100 points plus the 25 welcome points, pending for 7 days."""
-    factories.location(engine, now)
-    load(engine, now, program_text("cafe"))
+    open_cafe(engine, now, immediate=False)
     cid = factories.customer(engine, now)
     ingest(
         engine,

@@ -17,43 +17,25 @@ from regulars.domain.access import CLI
 from regulars.services.redeem import redeem
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.loyalty_support import balance, entries, ingest, ledger_sums_match, load, program_text
-
-LIS = "CAFE-LIS"
-
-
-def _cakes(external_id: str, cid: int, at: datetime, units: int) -> dict[str, object]:
-    return factories.purchase(
-        external_id,
-        customer_id=cid,
-        location=LIS,
-        at=at.isoformat(),
-        lines=[{"sku": "cake", "category": "food", "unit_price": 1000, "quantity": units}],
-    )
+from tests.loyalty_support import LIS, balance, cakes, entries, ingest, ledger_sums_match, open_cafe
 
 
 def test_returning_a_purchase_whose_points_were_spent_takes_each_point_back_once(
     engine: Engine, now: datetime
 ) -> None:
-    factories.location(engine, now, LIS)
-    load(
+    open_cafe(
         engine,
         now,
-        program_text(
-            "cafe",
-            **{
-                "  pending_days: 7": "  pending_days: 0",
-                "  welcome_bonus: 25": "  welcome_bonus: 0",
-                "  purchase_bonuses:": "  purchase_bonuses: {}",
-                "    2: 10": "",
-                "    3: 20": "",
-                "    5: 50": "",
-            },
-        ),
+        **{
+            "  purchase_bonuses:": "  purchase_bonuses: {}",
+            "    2: 10": "",
+            "    3: 20": "",
+            "    5: 50": "",
+        },
     )
     cid = factories.customer(engine, now)
-    ingest(engine, now, _cakes("older", cid, now - timedelta(days=40), 4))  # 40 points
-    ingest(engine, now, _cakes("newer", cid, now - timedelta(days=1), 4))  # 40 points
+    ingest(engine, now, cakes("older", cid, now - timedelta(days=40), 4))  # 40 points
+    ingest(engine, now, cakes("newer", cid, now - timedelta(days=1), 4))  # 40 points
     assert balance(engine, cid) == (80, 0)
     redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)  # 35 from "older"
     redeem(UnitOfWork(engine), CLI, cid, "free-drink", now=now)  # 5 + 30 from "newer"

@@ -11,14 +11,13 @@ from regulars.services import loyalty
 from regulars.services.loyalty_jobs import expire_points
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.loyalty_support import ingest, load, program_text
+from tests.loyalty_support import ingest, open_cafe
 
 
 def test_points_earned_just_after_midnight_in_lisbon_expire_on_the_lisbon_day(
     engine: Engine, now: datetime
 ) -> None:
-    factories.location(engine, now)
-    load(engine, now, program_text("cafe"))
+    open_cafe(engine, now, immediate=False)
     cid = factories.customer(engine, now)
     ingest(
         engine,
