@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from regulars.domain.access import CLI
 from regulars.services import customers as customer_service
+from regulars.services.ingest import ingest_events
 from regulars.store.uow import UnitOfWork
 
 
@@ -20,6 +21,45 @@ def location(engine: Engine, now: datetime, code: str = "CAFE-LIS", **extra: Any
 def staff(engine: Engine, now: datetime, email: str = "rita@example.com", **extra: Any) -> int:
     data = {"email": email, "name": "Rita", "role": "rep", "locations": ["CAFE-LIS"]} | extra
     return customer_service.create_staff(UnitOfWork(engine), CLI, data, now=now)
+
+
+def dealership(engine: Engine, now: datetime, code: str = "DEAL-POR", **extra: Any) -> int:
+    return location(engine, now, code=code, kind="dealership", **extra)
+
+
+def rep(
+    engine: Engine, now: datetime, name: str = "Rui", location: str = "DEAL-POR", **extra: Any
+) -> int:
+    """A rep called ``name`` (e-mail ``name@example.com``) who works at ``location`` only."""
+    email = f"{name.lower()}@example.com"
+    return staff(engine, now, email=email, name=name, locations=[location], **extra)
+
+
+CAR = [{"sku": "car", "category": "cars", "unit_price": 3_000_000}]
+
+
+def car_buyer(
+    engine: Engine,
+    now: datetime,
+    owner: int,
+    *,
+    home: str = "DEAL-POR",
+    external_id: str = "car-1",
+    **fields: Any,
+) -> int:
+    """Vera, born on 1 May 1970, advised by ``owner``, who bought a 30 000 EUR car in
+    January 2025: a big spender whose birthday the dealership playbook marks with a call."""
+    data = {
+        "first_name": "Vera",
+        "phone": "+351910000001",
+        "birthday": "1970-05-01",
+        "home_location": home,
+        "owner_staff_id": owner,
+    } | fields
+    cid = customer(engine, now, **data)
+    car = purchase(external_id, customer_id=cid, at="2025-01-10T10:00:00+00:00", lines=CAR)
+    ingest_events(UnitOfWork(engine), [car], now=now)
+    return cid
 
 
 def customer(engine: Engine, now: datetime, **fields: Any) -> int:

@@ -25,36 +25,24 @@ THURSDAY = date(2026, 4, 30)
 FRIDAY = date(2026, 5, 1)
 THURSDAY_SIX = datetime(2026, 4, 30, 5, 0, tzinfo=UTC)
 FRIDAY_SIX = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
-CAR = [{"sku": "car", "category": "cars", "unit_price": 3_000_000}]
 
 
 def _rep(engine: Engine, capacity: int) -> int:
-    factories.location(engine, THURSDAY_SIX, code="DEAL-POR", kind="dealership")
-    return factories.staff(
-        engine,
-        THURSDAY_SIX,
-        email="rui@example.com",
-        name="Rui",
-        role="rep",
-        locations=["DEAL-POR"],
-        daily_call_capacity=capacity,
-    )
+    factories.dealership(engine, THURSDAY_SIX)
+    return factories.rep(engine, THURSDAY_SIX, daily_call_capacity=capacity)
 
 
 def _big_spender(engine: Engine, n: int, owner: int, birthday: str) -> int:
     """A customer whose birthday the dealership playbook marks with a call by the owner."""
-    cid = factories.customer(
+    return factories.car_buyer(
         engine,
         THURSDAY_SIX,
+        owner,
+        external_id=f"car-{n}",
         first_name=f"Vip{n}",
         phone=f"+35191000000{n}",
         birthday=birthday,
-        home_location="DEAL-POR",
-        owner_staff_id=owner,
     )
-    car = factories.purchase(f"car-{n}", customer_id=cid, at="2025-01-10T10:00:00+00:00", lines=CAR)
-    ingest_events(UnitOfWork(engine), [car], now=THURSDAY_SIX)
-    return cid
 
 
 def _open_calls(engine: Engine) -> list[Any]:
@@ -79,6 +67,26 @@ def _unanswered_on_thursday(engine: Engine) -> None:
     )
 
 
+def _golf_recalled_on_thursday(engine: Engine, customer: int) -> None:
+    """The customer's Golf is recalled (brake hose) on Thursday; the recall arrives Friday."""
+    customer_service.add_asset(
+        UnitOfWork(engine),
+        CLI,
+        customer,
+        {"kind": "car", "label": "Golf", "model_code": "VW-GOLF-8"},
+        now=THURSDAY_SIX,
+    )
+    recall = {
+        "type": "recall",
+        "source": "vw",
+        "external_id": "recall-1",
+        "occurred_at": "2026-04-30T15:00:00+00:00",
+        "asset_model": "VW-GOLF-8",
+        "title": "Brake hose",
+    }
+    ingest_events(UnitOfWork(engine), [recall], now=FRIDAY_SIX)
+
+
 def test_yesterdays_unanswered_call_takes_one_of_todays_calls(engine: Engine) -> None:
     rui = _rep(engine, capacity=1)
     _big_spender(engine, 1, rui, "1970-04-30")
@@ -99,22 +107,7 @@ def test_a_customer_called_again_today_gets_no_second_call_from_the_plan(
     rui = _rep(engine, capacity=5)
     customer = _big_spender(engine, 1, rui, "1970-04-30")
     _unanswered_on_thursday(engine)
-    customer_service.add_asset(
-        UnitOfWork(engine),
-        CLI,
-        customer,
-        {"kind": "car", "label": "Golf", "model_code": "VW-GOLF-8"},
-        now=THURSDAY_SIX,
-    )
-    recall = {
-        "type": "recall",
-        "source": "vw",
-        "external_id": "recall-1",
-        "occurred_at": "2026-04-30T15:00:00+00:00",
-        "asset_model": "VW-GOLF-8",
-        "title": "Brake hose",
-    }
-    ingest_events(UnitOfWork(engine), [recall], now=FRIDAY_SIX)
+    _golf_recalled_on_thursday(engine, customer)
 
     report = plan_day(UnitOfWork(engine), day=FRIDAY, now=FRIDAY_SIX)
 
@@ -129,22 +122,7 @@ def test_a_call_left_open_for_weeks_does_not_hold_back_todays_call(engine: Engin
     customer = _big_spender(engine, 1, rui, "1970-04-14")
     plan_day(UnitOfWork(engine), day=date(2026, 4, 14), now=datetime(2026, 4, 14, 5, tzinfo=UTC))
     assert len(_open_calls(engine)) == 1  # never made, never closed
-    customer_service.add_asset(
-        UnitOfWork(engine),
-        CLI,
-        customer,
-        {"kind": "car", "label": "Golf", "model_code": "VW-GOLF-8"},
-        now=THURSDAY_SIX,
-    )
-    recall = {
-        "type": "recall",
-        "source": "vw",
-        "external_id": "recall-1",
-        "occurred_at": "2026-04-30T15:00:00+00:00",
-        "asset_model": "VW-GOLF-8",
-        "title": "Brake hose",
-    }
-    ingest_events(UnitOfWork(engine), [recall], now=FRIDAY_SIX)
+    _golf_recalled_on_thursday(engine, customer)
 
     report = plan_day(UnitOfWork(engine), day=FRIDAY, now=FRIDAY_SIX)
 

@@ -16,7 +16,6 @@ from sqlalchemy import Engine, select
 from regulars.domain.access import CLI
 from regulars.domain.errors import InvalidInput
 from regulars.services import customers as customer_service
-from regulars.services.ingest import ingest_events
 from regulars.services.outcomes import record_outcome
 from regulars.services.planning import plan_day
 from regulars.services.tasks import my_tasks
@@ -26,32 +25,13 @@ from tests import factories
 
 FRIDAY = date(2026, 5, 1)
 SIX = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
-CAR = [{"sku": "car", "category": "cars", "unit_price": 3_000_000}]
 
 
 def _birthday_call(engine: Engine) -> tuple[int, int, int]:
     """(rep, customer, call task) for a big spender whose birthday the owner calls about."""
-    factories.location(engine, SIX, code="DEAL-POR", kind="dealership")
-    rui = factories.staff(
-        engine,
-        SIX,
-        email="rui@example.com",
-        name="Rui",
-        role="rep",
-        locations=["DEAL-POR"],
-        daily_call_capacity=3,
-    )
-    cid = factories.customer(
-        engine,
-        SIX,
-        first_name="Vera",
-        phone="+351910000001",
-        birthday="1970-05-01",
-        home_location="DEAL-POR",
-        owner_staff_id=rui,
-    )
-    car = factories.purchase("car-1", customer_id=cid, at="2025-01-10T10:00:00+00:00", lines=CAR)
-    ingest_events(UnitOfWork(engine), [car], now=SIX)
+    factories.dealership(engine, SIX)
+    rui = factories.rep(engine, SIX, daily_call_capacity=3)
+    cid = factories.car_buyer(engine, SIX, rui)
     plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
     with engine.connect() as conn:
         [task] = conn.execute(select(staff_tasks.c.id)).all()

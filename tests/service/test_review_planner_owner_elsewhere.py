@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from regulars.domain.access import Actor, Role
-from regulars.services.ingest import ingest_events
 from regulars.services.outcomes import record_outcome
 from regulars.services.planning import plan_day
 from regulars.services.tasks import my_tasks
@@ -22,41 +21,16 @@ from tests import factories
 
 FRIDAY = date(2026, 5, 1)
 SIX = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
-CAR = [{"sku": "car", "category": "cars", "unit_price": 3_000_000}]
 
 
 def test_a_call_for_a_customer_who_moved_goes_to_a_colleague_at_her_new_location(
     engine: Engine,
 ) -> None:
-    factories.location(engine, SIX, code="DEAL-POR", kind="dealership")
-    lisbon = factories.location(engine, SIX, code="DEAL-LIS", kind="dealership")
-    rui = factories.staff(
-        engine,
-        SIX,
-        email="rui@example.com",
-        name="Rui",
-        locations=["DEAL-POR"],
-        daily_call_capacity=5,
-    )
-    ana = factories.staff(
-        engine,
-        SIX,
-        email="ana@example.com",
-        name="Ana",
-        locations=["DEAL-LIS"],
-        daily_call_capacity=5,
-    )
-    vera = factories.customer(
-        engine,
-        SIX,
-        first_name="Vera",
-        phone="+351910000001",
-        birthday="1970-05-01",
-        home_location="DEAL-LIS",
-        owner_staff_id=rui,
-    )
-    car = factories.purchase("car-1", customer_id=vera, at="2025-01-10T10:00:00+00:00", lines=CAR)
-    ingest_events(UnitOfWork(engine), [car], now=SIX)
+    factories.dealership(engine, SIX, "DEAL-POR")
+    lisbon = factories.dealership(engine, SIX, "DEAL-LIS")
+    rui = factories.rep(engine, SIX, "Rui", "DEAL-POR", daily_call_capacity=5)
+    ana = factories.rep(engine, SIX, "Ana", "DEAL-LIS", daily_call_capacity=5)
+    vera = factories.car_buyer(engine, SIX, rui, home="DEAL-LIS")
 
     report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
 
@@ -72,21 +46,11 @@ def test_a_call_for_a_customer_who_moved_goes_to_a_colleague_at_her_new_location
 def test_a_card_for_a_customer_who_moved_is_left_to_her_new_locations_team(
     engine: Engine,
 ) -> None:
-    factories.location(engine, SIX, code="DEAL-POR", kind="dealership")
-    lisbon = factories.location(engine, SIX, code="DEAL-LIS", kind="dealership")
-    rui = factories.staff(engine, SIX, email="rui@example.com", name="Rui", locations=["DEAL-POR"])
-    ana = factories.staff(engine, SIX, email="ana@example.com", name="Ana", locations=["DEAL-LIS"])
-    vera = factories.customer(
-        engine,
-        SIX,
-        first_name="Vera",
-        phone="+351910000001",
-        birthday="1970-05-01",
-        home_location="DEAL-LIS",
-        owner_staff_id=rui,
-    )
-    car = factories.purchase("car-1", customer_id=vera, at="2025-01-10T10:00:00+00:00", lines=CAR)
-    ingest_events(UnitOfWork(engine), [car], now=SIX)
+    factories.dealership(engine, SIX, "DEAL-POR")
+    lisbon = factories.dealership(engine, SIX, "DEAL-LIS")
+    rui = factories.rep(engine, SIX, "Rui", "DEAL-POR")
+    ana = factories.rep(engine, SIX, "Ana", "DEAL-LIS")
+    vera = factories.car_buyer(engine, SIX, rui, home="DEAL-LIS")
 
     report = plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)  # nobody takes calls: a card
 
@@ -99,29 +63,18 @@ def test_a_card_for_a_customer_who_moved_is_left_to_her_new_locations_team(
 def test_the_card_after_the_last_unanswered_call_is_left_to_her_new_locations_team(
     engine: Engine,
 ) -> None:
-    factories.location(engine, SIX, code="DEAL-POR", kind="dealership")
-    lisbon = factories.location(engine, SIX, code="DEAL-LIS", kind="dealership")
-    rui = factories.staff(engine, SIX, email="rui@example.com", name="Rui", locations=["DEAL-POR"])
-    ana = factories.staff(
+    factories.dealership(engine, SIX, "DEAL-POR")
+    lisbon = factories.dealership(engine, SIX, "DEAL-LIS")
+    rui = factories.rep(engine, SIX, "Rui", "DEAL-POR")
+    ana = factories.rep(
         engine,
         SIX,
-        email="ana@example.com",
-        name="Ana",
-        locations=["DEAL-LIS"],
+        "Ana",
+        "DEAL-LIS",
         daily_call_capacity=5,
         working_days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     )
-    vera = factories.customer(
-        engine,
-        SIX,
-        first_name="Vera",
-        phone="+351910000001",
-        birthday="1970-05-01",
-        home_location="DEAL-LIS",
-        owner_staff_id=rui,
-    )
-    car = factories.purchase("car-1", customer_id=vera, at="2025-01-10T10:00:00+00:00", lines=CAR)
-    ingest_events(UnitOfWork(engine), [car], now=SIX)
+    factories.car_buyer(engine, SIX, rui, home="DEAL-LIS")
     plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
     in_lisbon = Actor(kind="staff", id=ana, role=Role.rep, locations=frozenset({lisbon}))
     [call] = my_tasks(UnitOfWork(engine), in_lisbon, today=FRIDAY)

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from regulars.domain.access import CLI
-from regulars.services.ingest import ingest_events
 from regulars.services.outcomes import record_outcome
 from regulars.services.planning import plan_day
 from regulars.store.planner_tables import staff_tasks
@@ -24,32 +23,15 @@ from tests import factories
 FRIDAY = date(2026, 5, 1)
 MONDAY = date(2026, 5, 4)
 SIX = datetime(2026, 5, 1, 5, 0, tzinfo=UTC)
-CAR = [{"sku": "car", "category": "cars", "unit_price": 3_000_000}]
 
 
 def _friday_call(engine: Engine) -> tuple[int, int]:
     """(Rui, the birthday call he makes on Friday); Rui works Monday to Friday."""
-    factories.location(engine, SIX, code="DEAL-POR", kind="dealership")
-    rui = factories.staff(
-        engine,
-        SIX,
-        email="rui@example.com",
-        name="Rui",
-        locations=["DEAL-POR"],
-        daily_call_capacity=3,
-        working_days=["mon", "tue", "wed", "thu", "fri"],
+    factories.dealership(engine, SIX)
+    rui = factories.rep(
+        engine, SIX, daily_call_capacity=3, working_days=["mon", "tue", "wed", "thu", "fri"]
     )
-    cid = factories.customer(
-        engine,
-        SIX,
-        first_name="Vera",
-        phone="+351910000001",
-        birthday="1970-05-01",
-        home_location="DEAL-POR",
-        owner_staff_id=rui,
-    )
-    car = factories.purchase("car-1", customer_id=cid, at="2025-01-10T10:00:00+00:00", lines=CAR)
-    ingest_events(UnitOfWork(engine), [car], now=SIX)
+    factories.car_buyer(engine, SIX, rui)
     plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
     with engine.connect() as conn:
         [task_id] = conn.scalars(select(staff_tasks.c.id)).all()
