@@ -19,21 +19,52 @@ def email_member(engine: Engine, at: datetime, email: str = "ana@example.com", *
     return factories.customer(engine, at, **fields)
 
 
-def queue_tier_up(conn: Connection, customer_id: int, at: datetime, key: str | None = None) -> str:
-    """Queue the "welcome to Gold" e-mail, as the planner would; returns its key."""
-    key = key or f"tier_up:{customer_id}:{at.date().isoformat()}"
+def queue_message(
+    conn: Connection,
+    customer_id: int,
+    at: datetime,
+    key: str,
+    *,
+    moment: str,
+    template: str,
+    channel: str = "email",
+    context: dict[str, Any] | None = None,
+) -> str:
+    """Queue one message due at ``at``, as the planner would; returns its key."""
     enqueue_message(
         conn,
         key=key,
         customer_id=customer_id,
-        channel="email",
-        moment="tier_up",
-        template="tier_up",
-        context={"tier": "Gold"},
+        channel=channel,
+        moment=moment,
+        template=template,
+        context=context or {},
         send_after=at,
         decision_id=None,
     )
     return key
+
+
+def queue_tier_up(
+    conn: Connection,
+    customer_id: int,
+    at: datetime,
+    key: str | None = None,
+    channel: str = "email",
+) -> str:
+    """Queue the "welcome to Gold" message (an e-mail unless told), as the planner would;
+    returns its key."""
+    key = key or f"tier_up:{customer_id}:{at.date().isoformat()}"
+    return queue_message(
+        conn,
+        customer_id,
+        at,
+        key,
+        moment="tier_up",
+        template="tier_up",
+        channel=channel,
+        context={"tier": "Gold"},
+    )
 
 
 def member_with_message(engine: Engine, at: datetime, key: str = "tier:ana") -> int:

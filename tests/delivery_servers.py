@@ -24,6 +24,9 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from regulars.channels.base import Channel
+from regulars.channels.webhooks import WebhookChannel, WebhookSettings
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -170,3 +173,8 @@ def http_server(sink: HttpSink | None = None) -> Iterator[tuple[HttpSink, str]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def webhook_channels(url: str) -> dict[str, Channel]:
+    """The channels for a delivery run whose webhooks go to ``url``/hook (an http_server)."""
+    return {"webhook": WebhookChannel(WebhookSettings(url=f"{url}/hook", secret="whsec"))}

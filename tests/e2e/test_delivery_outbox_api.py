@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from regulars.bootstrap import Runtime
-from regulars.services.outbox import enqueue_message
 from regulars.store.outbox_tables import outbox
 from tests import factories
+from tests.delivery_data import queue_tier_up
 from tests.web_fixtures import ClientFor, ensure_location
 
 
@@ -19,17 +19,7 @@ def _dead_message(runtime: Runtime, now: datetime, location: str = "CAFE-LIS") -
     cid = factories.customer(runtime.engine, now, email="ana@example.com", home_location=location)
     key = f"tier:{cid}"
     with runtime.uow() as uow:
-        enqueue_message(
-            uow.conn,
-            key=key,
-            customer_id=cid,
-            channel="email",
-            moment="tier_up",
-            template="tier_up",
-            context={"tier": "Gold"},
-            send_after=now,
-            decision_id=None,
-        )
+        queue_tier_up(uow.conn, cid, now, key)
         uow.conn.execute(
             update(outbox)
             .where(outbox.c.key == key)

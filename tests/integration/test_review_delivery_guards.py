@@ -10,17 +10,17 @@ from sqlalchemy import Engine, select
 
 from regulars.channels.base import Channel
 from regulars.channels.smtp import SmtpChannel, SmtpSettings
-from regulars.channels.webhooks import WebhookChannel, WebhookSettings
 from regulars.domain.access import CLI
 from regulars.services.customers import update_customer
 from regulars.services.ingest import ingest_events
-from regulars.services.outbox import DeliveryPolicy, deliver_outbox, enqueue_message
+from regulars.services.outbox import DeliveryPolicy, deliver_outbox
 from regulars.services.unsubscribe import unsubscribe
 from regulars.store.outbox_tables import outbox
 from regulars.store.tables import consents
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.delivery_servers import HttpSink, SmtpSink, http_server, smtp_server
+from tests.delivery_data import queue_message, queue_tier_up
+from tests.delivery_servers import HttpSink, SmtpSink, http_server, smtp_server, webhook_channels
 
 POLICY = DeliveryPolicy(base_url="https://shop.example", secret_key="test-secret")
 CONSENTS = [{"channel": "email", "granted": True, "at": "2026-01-01T10:00:00+00:00"}]
@@ -38,16 +38,13 @@ def _lapsing_regular(engine: Engine, now: datetime) -> int:
         engine, now, email="ana@example.com", home_location="CAFE-LIS", consents=CONSENTS
     )
     with UnitOfWork(engine) as uow:
-        enqueue_message(
+        queue_message(
             uow.conn,
-            key=f"lapsing:{ana}:2026-05-01",
-            customer_id=ana,
-            channel="email",
+            ana,
+            now,
+            f"lapsing:{ana}:2026-05-01",
             moment="lapsing",
             template="lapsing_we_miss_you",
-            context={},
-            send_after=now,
-            decision_id=None,
         )
         uow.commit()
     return ana
@@ -118,16 +115,14 @@ def test_a_lapsing_regular_who_has_not_been_back_still_hears_from_us(
 
 def _queue_app_greeting(engine: Engine, customer_id: int, at: datetime, key: str) -> None:
     with UnitOfWork(engine) as uow:
-        enqueue_message(
+        queue_message(
             uow.conn,
-            key=key,
-            customer_id=customer_id,
-            channel="webhook",
+            customer_id,
+            at,
+            key,
             moment="birthday",
             template="birthday_greeting",
-            context={},
-            send_after=at,
-            decision_id=None,
+            channel="webhook",
         )
         uow.commit()
 
@@ -146,9 +141,7 @@ def test_an_app_greeting_by_webhook_is_not_sent_to_someone_who_died_or_asked_for
             update_customer(UnitOfWork(engine), CLI, cid, {"status": status}, now=now)
 
     with http_server(HttpSink()) as (sink, url):
-        channels: dict[str, Channel] = {
-            "webhook": WebhookChannel(WebhookSettings(url=f"{url}/hook", secret="whsec"))
-        }
+        channels = webhook_channels(url)
         report = deliver_outbox(
             UnitOfWork(engine), channels, now=now, worker_id="w1", policy=POLICY
         )
@@ -167,24 +160,20 @@ def test_a_we_miss_you_push_by_webhook_also_stops_when_the_regular_came_back(
     factories.location(engine, now, name="Café Lisboa")
     ana = factories.customer(engine, now, home_location="CAFE-LIS")
     with UnitOfWork(engine) as uow:
-        enqueue_message(
+        queue_message(
             uow.conn,
-            key="lapsing:ana:app",
-            customer_id=ana,
-            channel="webhook",
+            ana,
+            now,
+            "lapsing:ana:app",
             moment="lapsing",
             template="lapsing_we_miss_you",
-            context={},
-            send_after=now,
-            decision_id=None,
+            channel="webhook",
         )
         uow.commit()
     _visit(engine, ana, now - timedelta(minutes=30))
 
     with http_server(HttpSink()) as (sink, url):
-        channels: dict[str, Channel] = {
-            "webhook": WebhookChannel(WebhookSettings(url=f"{url}/hook", secret="whsec"))
-        }
+        channels = webhook_channels(url)
         deliver_outbox(UnitOfWork(engine), channels, now=now, worker_id="w1", policy=POLICY)
 
     assert sink.requests == []
@@ -193,25 +182,13 @@ def test_a_we_miss_you_push_by_webhook_also_stops_when_the_regular_came_back(
 
 def _queue_app_tier(engine: Engine, customer_id: int, at: datetime, key: str) -> None:
     with UnitOfWork(engine) as uow:
-        enqueue_message(
-            uow.conn,
-            key=key,
-            customer_id=customer_id,
-            channel="webhook",
-            moment="tier_up",
-            template="tier_up",
-            context={"tier": "Gold"},
-            send_after=at,
-            decision_id=None,
-        )
+        queue_tier_up(uow.conn, customer_id, at, key, channel="webhook")
         uow.commit()
 
 
 def _send_hooks(engine: Engine, at: datetime) -> list[dict[str, object]]:
     with http_server(HttpSink()) as (sink, url):
-        channels: dict[str, Channel] = {
-            "webhook": WebhookChannel(WebhookSettings(url=f"{url}/hook", secret="whsec"))
-        }
+        channels = webhook_channels(url)
         deliver_outbox(UnitOfWork(engine), channels, now=at, worker_id="w1", policy=POLICY)
     return [r.json() for r in sink.requests]
 

@@ -11,27 +11,18 @@ from sqlalchemy import Engine, select, update
 
 from regulars.domain.access import CLI
 from regulars.domain.errors import Conflict
-from regulars.services.outbox import enqueue_message, requeue_message
+from regulars.services.outbox import requeue_message
 from regulars.store.outbox_tables import outbox
 from regulars.store.uow import UnitOfWork
 from tests import factories
+from tests.delivery_data import queue_tier_up
 
 
 def _dead_message(engine: Engine, now: datetime) -> str:
     factories.location(engine, now)
     cid = factories.customer(engine, now, email="ana@example.com", home_location="CAFE-LIS")
     with UnitOfWork(engine) as uow:
-        enqueue_message(
-            uow.conn,
-            key="tier:ana",
-            customer_id=cid,
-            channel="email",
-            moment="tier_up",
-            template="tier_up",
-            context={"tier": "Gold"},
-            send_after=now,
-            decision_id=None,
-        )
+        queue_tier_up(uow.conn, cid, now, "tier:ana")
         uow.conn.execute(update(outbox).values(status="dead", attempts=6))
         uow.commit()
     return "tier:ana"

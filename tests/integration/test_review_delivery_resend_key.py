@@ -19,12 +19,12 @@ from regulars.services.customers import update_customer
 from regulars.services.outbox import (
     DeliveryPolicy,
     deliver_outbox,
-    enqueue_message,
     requeue_message,
 )
 from regulars.store.outbox_tables import outbox
 from regulars.store.uow import UnitOfWork
 from tests import factories
+from tests.delivery_data import queue_message
 from tests.delivery_servers import free_port
 
 POLICY = DeliveryPolicy(base_url="https://shop.example", secret_key="test-secret")
@@ -79,16 +79,15 @@ def test_a_text_sent_again_after_the_number_was_corrected_reaches_the_customer(
         engine, now, phone=UNREACHABLE, home_location="CAFE-LIS", consents=CONSENTS
     )
     with UnitOfWork(engine) as uow:
-        enqueue_message(
+        queue_message(
             uow.conn,
-            key="points:ana",
-            customer_id=ana,
-            channel="sms",
+            ana,
+            now,
+            "points:ana",
             moment="points_expiring",
             template="points_expiring",
+            channel="sms",
             context={"points": 120, "expires_on": "2026-06-01"},
-            send_after=now,
-            decision_id=None,
         )
         uow.commit()
 

@@ -10,9 +10,10 @@ from sqlalchemy import Engine
 
 from regulars.channels.base import Channel, idempotency_key_for
 from regulars.channels.smtp import SmtpChannel, SmtpSettings
-from regulars.services.outbox import DeliveryPolicy, deliver_outbox, enqueue_message
+from regulars.services.outbox import DeliveryPolicy, deliver_outbox
 from regulars.store.uow import UnitOfWork
 from tests import factories
+from tests.delivery_data import queue_tier_up
 from tests.delivery_servers import smtp_server
 
 POLICY = DeliveryPolicy(base_url="https://shop.example", secret_key="test-secret", lease_s=60)
@@ -35,17 +36,7 @@ def test_a_replica_sharing_a_worker_name_never_sends_a_message_the_other_one_too
     }
     with UnitOfWork(engine) as uow:
         for name, cid in people.items():
-            enqueue_message(
-                uow.conn,
-                key=f"tier:{name}",
-                customer_id=cid,
-                channel="email",
-                moment="tier_up",
-                template="tier_up",
-                context={"tier": "Gold"},
-                send_after=now,
-                decision_id=None,
-            )
+            queue_tier_up(uow.conn, cid, now, f"tier:{name}")
         uow.commit()
 
     with smtp_server() as (first, first_port), smtp_server() as (second, second_port):
