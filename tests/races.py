@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from sqlalchemy import Engine, text
+
 
 def at_once(calls: list[Callable[[], object]]) -> list[object]:
     """Run each call on its own thread, all released together; each result or the error raised
@@ -28,3 +30,19 @@ def at_once(calls: list[Callable[[], object]]) -> list[object]:
     for thread in threads:
         thread.join(timeout=60)
     return results
+
+
+def someone_waits_on_a_lock(engine: Engine) -> bool:
+    """On PostgreSQL, whether a session of this database waits on a lock; on SQLite always
+    true (a second writer queues for the one writer lock in-process)."""
+    if engine.dialect.name != "postgresql":
+        return True
+    with engine.connect() as conn:
+        return bool(
+            conn.scalar(
+                text(
+                    "select count(*) from pg_stat_activity"
+                    " where datname = current_database() and wait_event_type = 'Lock'"
+                )
+            )
+        )

@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
 from regulars.domain.access import CLI
 from regulars.domain.errors import Conflict
@@ -23,6 +23,7 @@ from regulars.store.tables import events
 from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.loyalty_support import entries, ingest, ledger_sums_match, open_cafe
+from tests.races import someone_waits_on_a_lock
 
 PURCHASES = 20
 
@@ -60,20 +61,6 @@ def _everything_is_on(engine: Engine, keep: int, purchases: int) -> None:
     assert ledger_sums_match(engine)
 
 
-def _waiting_on_a_lock(engine: Engine) -> bool:
-    if engine.dialect.name != "postgresql":
-        return True  # SQLite: the merge queues for the writer lock in-process
-    with engine.connect() as conn:
-        return bool(
-            conn.scalar(
-                text(
-                    "select count(*) from pg_stat_activity"
-                    " where datname = current_database() and wait_event_type = 'Lock'"
-                )
-            )
-        )
-
-
 def test_a_merge_started_while_a_purchase_is_being_booked_takes_that_purchase_along(
     engine: Engine, now: datetime
 ) -> None:
@@ -90,7 +77,7 @@ def test_a_merge_started_while_a_purchase_is_being_booked_takes_that_purchase_al
         )
         merging.start()
         deadline = time.monotonic() + 10
-        while not _waiting_on_a_lock(engine) and time.monotonic() < deadline:
+        while not someone_waits_on_a_lock(engine) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.2)
         till.commit()

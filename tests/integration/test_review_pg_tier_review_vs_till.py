@@ -12,7 +12,7 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from regulars.domain.access import CLI
 from regulars.services.ingest import append_events
@@ -21,6 +21,7 @@ from regulars.store.loyalty_tables import loyalty_members
 from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.loyalty_support import ingest, load, program_text
+from tests.races import someone_waits_on_a_lock
 
 
 def _tier(engine: Engine, customer_id: int) -> str:
@@ -28,20 +29,6 @@ def _tier(engine: Engine, customer_id: int) -> str:
         return str(
             conn.scalar(
                 select(loyalty_members.c.tier).where(loyalty_members.c.customer_id == customer_id)
-            )
-        )
-
-
-def _someone_waits_on_a_lock(engine: Engine) -> bool:
-    if engine.dialect.name != "postgresql":
-        return True  # SQLite: the review queues for the one writer in-process
-    with engine.connect() as conn:
-        return bool(
-            conn.scalar(
-                text(
-                    "select count(*) from pg_stat_activity"
-                    " where datname = current_database() and wait_event_type = 'Lock'"
-                )
             )
         )
 
@@ -73,7 +60,7 @@ def test_a_purchase_booked_while_the_review_runs_keeps_the_gold_it_earned(
         )
         review.start()
         deadline = time.monotonic() + 10
-        while not _someone_waits_on_a_lock(engine) and time.monotonic() < deadline:
+        while not someone_waits_on_a_lock(engine) and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.2)
         till.commit()
