@@ -28,17 +28,24 @@ def _state(engine: Engine, customer: int) -> tuple[bool, int]:
     return bool(granted), int(history or 0)
 
 
+def _ines_who_said(engine: Engine, now: datetime, *statements: tuple[bool, str]) -> int:
+    """Inês, with her e-mail consent statements (granted, dated) recorded in this order."""
+    customer = factories.customer(engine, now, email="ines@example.com")
+    for granted, at in statements:
+        set_consent(
+            UnitOfWork(engine),
+            CLI,
+            customer,
+            {"channel": "email", "granted": granted, "at": at},
+            now=now,
+        )
+    return customer
+
+
 def test_a_paper_form_from_before_an_unsubscribe_does_not_switch_e_mail_back_on(
     engine: Engine, now: datetime
 ) -> None:
-    customer = factories.customer(engine, now, email="ines@example.com")
-    set_consent(
-        UnitOfWork(engine),
-        CLI,
-        customer,
-        {"channel": "email", "granted": False, "at": "2026-04-20T09:00:00+00:00"},
-        now=now,
-    )
+    customer = _ines_who_said(engine, now, (False, "2026-04-20T09:00:00+00:00"))
 
     with pytest.raises(Conflict) as refused:
         set_consent(
@@ -54,28 +61,16 @@ def test_a_paper_form_from_before_an_unsubscribe_does_not_switch_e_mail_back_on(
 
 
 def test_a_newer_statement_replaces_the_one_on_record(engine: Engine, now: datetime) -> None:
-    customer = factories.customer(engine, now, email="ines@example.com")
-    for granted, at in ((False, "2026-04-01T09:00:00+00:00"), (True, "2026-04-20T09:00:00+00:00")):
-        set_consent(
-            UnitOfWork(engine),
-            CLI,
-            customer,
-            {"channel": "email", "granted": granted, "at": at},
-            now=now,
-        )
+    customer = _ines_who_said(
+        engine, now, (False, "2026-04-01T09:00:00+00:00"), (True, "2026-04-20T09:00:00+00:00")
+    )
 
     assert _state(engine, customer) == (True, 2)
 
 
 def test_a_withdrawal_applies_whatever_its_date(engine: Engine, now: datetime) -> None:
-    customer = factories.customer(engine, now, email="ines@example.com")
-    for granted, at in ((True, "2026-04-20T09:00:00+00:00"), (False, "2026-04-01T09:00:00+00:00")):
-        set_consent(
-            UnitOfWork(engine),
-            CLI,
-            customer,
-            {"channel": "email", "granted": granted, "at": at},
-            now=now,
-        )
+    customer = _ines_who_said(
+        engine, now, (True, "2026-04-20T09:00:00+00:00"), (False, "2026-04-01T09:00:00+00:00")
+    )
 
     assert _state(engine, customer) == (False, 2)
