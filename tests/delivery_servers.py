@@ -138,12 +138,40 @@ class HttpSink:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+class JsonHandler(BaseHTTPRequestHandler):
+    """A request handler that answers with JSON and logs nothing."""
+
+    def reply(self, status: int, payload: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on a free local port from a background thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @contextmanager
 def http_server(sink: HttpSink | None = None) -> Iterator[tuple[HttpSink, str]]:
     """A threading HTTP server answering POSTs as scripted; yields (sink, base URL)."""
     sink = sink or HttpSink()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
@@ -155,24 +183,10 @@ def http_server(sink: HttpSink | None = None) -> Iterator[tuple[HttpSink, str]]:
                 time.sleep(sink.hang_s)
                 answer = 504
             payload = json.dumps({"id": f"prov-{len(sink.requests)}"}).encode()
-            self.send_response(int(answer))
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self.reply(int(answer), payload)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield sink, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield sink, url
 
 
 def webhook_channels(url: str) -> dict[str, Channel]:

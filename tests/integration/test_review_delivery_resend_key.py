@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -25,7 +24,7 @@ from regulars.store.outbox_tables import outbox
 from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.delivery_data import queue_message
-from tests.delivery_servers import free_port
+from tests.delivery_servers import JsonHandler, serving
 
 POLICY = DeliveryPolicy(base_url="https://shop.example", secret_key="test-secret")
 CONSENTS = [{"channel": "sms", "granted": True, "at": "2026-01-01T10:00:00+00:00"}]
@@ -40,7 +39,7 @@ def deduplicating_provider() -> Iterator[tuple[list[dict[str, Any]], str]]:
     answers: dict[str, tuple[int, bytes]] = {}
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             key = self.headers["Idempotency-Key"]
@@ -52,23 +51,10 @@ def deduplicating_provider() -> Iterator[tuple[list[dict[str, Any]], str]]:
                         delivered.append(body)
                         answers[key] = (200, json.dumps({"id": f"sms-{len(delivered)}"}).encode())
                 status, payload = answers[key]
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self.reply(status, payload)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield delivered, f"http://127.0.0.1:{server.server_port}/sms"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield delivered, f"{url}/sms"
 
 
 def test_a_text_sent_again_after_the_number_was_corrected_reaches_the_customer(
