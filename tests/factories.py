@@ -83,3 +83,23 @@ def purchase(
         "lines": lines or [{"sku": "latte", "category": "drinks", "unit_price": 350}],
         **envelope,
     }
+
+
+def purchase_return(
+    external_id: str,
+    *,
+    of: str = "p1",
+    lines: list[dict[str, Any]],
+    at: str = "2026-04-30T12:00:00+01:00",
+    **envelope: Any,
+) -> dict[str, Any]:
+    """A return event as a till would send it: ``lines`` of the purchase ``of`` brought back."""
+    return {
+        "type": "return",
+        "source": "pos",
+        "external_id": external_id,
+        "occurred_at": at,
+        "purchase_external_id": of,
+        "lines": lines,
+        **envelope,
+    }

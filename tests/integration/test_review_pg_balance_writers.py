@@ -40,16 +40,14 @@ def test_expiry_redemptions_adjustments_and_a_return_at_once_keep_the_books_stra
         lambda: ingest(
             engine,
             now,
-            {
-                "type": "return",
-                "source": "pos",
-                "external_id": "back",
-                "occurred_at": now.isoformat(),
-                "customer_id": cid,
-                "location": LIS,
-                "purchase_external_id": "recent",
-                "lines": [{"sku": "cake", "quantity": 4}],
-            },
+            factories.purchase_return(
+                "back",
+                of="recent",
+                lines=[{"sku": "cake", "quantity": 4}],
+                at=now.isoformat(),
+                customer_id=cid,
+                location=LIS,
+            ),
         ),
     ]
     calls += [lambda: redeem(UnitOfWork(engine), CLI, cid, "pastry", now=now) for _ in range(8)]

@@ -88,15 +88,9 @@ def test_a_return_gives_back_what_was_paid_and_no_more_than_was_bought(
     )
 
     def give_back(external_id: str, quantity: int) -> str:
-        ret = {
-            "type": "return",
-            "source": "pos",
-            "external_id": external_id,
-            "occurred_at": "2026-04-30T12:00:00+01:00",
-            "customer_id": cid,
-            "purchase_external_id": "p1",
-            "lines": [{"sku": "lens", "quantity": quantity}],
-        }
+        ret = factories.purchase_return(
+            external_id, lines=[{"sku": "lens", "quantity": quantity}], customer_id=cid
+        )
         return ingest_events(UnitOfWork(engine), [ret], now=now).results[0].status
 
     assert give_back("r1", 1) == "created"

@@ -48,11 +48,7 @@ def test_a_dollar_receipt_earns_and_counts_at_the_programs_rate(
 ) -> None:
     cid = _brooklyn(engine, now)
 
-    ingest(
-        engine,
-        now,
-        _lattes(cid, "USD"),
-    )
+    ingest(engine, now, _lattes(cid, "USD"))
 
     # 20.00 USD at 0.92 is 18.40 EUR: 18 points at one per euro, 1 840 cents towards Gold.
     assert balance(engine, cid) == (18, 0)
@@ -63,24 +59,12 @@ def test_returning_a_dollar_receipt_takes_back_exactly_what_it_gave(
     engine: Engine, now: datetime
 ) -> None:
     cid = _brooklyn(engine, now)
-    ingest(
-        engine,
-        now,
-        _lattes(cid, "USD"),
-    )
+    ingest(engine, now, _lattes(cid, "USD"))
 
     ingest(
         engine,
         now,
-        {
-            "type": "return",
-            "source": "pos",
-            "external_id": "r1",
-            "occurred_at": "2026-04-30T12:00:00+01:00",
-            "customer_id": cid,
-            "purchase_external_id": "p1",
-            "lines": [{"sku": "latte", "quantity": 4}],
-        },
+        factories.purchase_return("r1", lines=[{"sku": "latte", "quantity": 4}], customer_id=cid),
     )
 
     assert balance(engine, cid) == (0, 0)
@@ -93,11 +77,7 @@ def test_a_currency_without_a_rate_earns_nothing_and_enrols_nobody(
 ) -> None:
     cid = _brooklyn(engine, now)
 
-    ingest(
-        engine,
-        now,
-        _lattes(cid, "JPY"),
-    )
+    ingest(engine, now, _lattes(cid, "JPY"))
 
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(loyalty_members)) == 0

@@ -42,16 +42,13 @@ def test_a_late_evening_purchase_in_new_york_and_its_return_land_in_the_same_mon
     ingest(
         engine,
         now,
-        {
-            "type": "return",
-            "source": "pos",
-            "external_id": "r1",
-            "customer_id": cid,
-            "location": "CAFE-NYC",
-            "occurred_at": "2026-06-01T10:00:00-04:00",
-            "purchase_external_id": "p1",
-            "lines": [{"sku": "beans", "quantity": 1}],
-        },
+        factories.purchase_return(
+            "r1",
+            lines=[{"sku": "beans", "quantity": 1}],
+            at="2026-06-01T10:00:00-04:00",
+            customer_id=cid,
+            location="CAFE-NYC",
+        ),
     )
 
     assert _months(engine) == {202606: 0}

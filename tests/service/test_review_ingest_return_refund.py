@@ -14,16 +14,9 @@ from tests import factories
 
 
 def _return(cid: int, external_id: str, quantity: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": "return",
-        "source": "pos",
-        "external_id": external_id,
-        "occurred_at": "2026-04-30T12:00:00+01:00",
-        "customer_id": cid,
-        "purchase_external_id": "p1",
-        "lines": [{"sku": "lens", "quantity": quantity}],
-        **extra,
-    }
+    return factories.purchase_return(
+        external_id, lines=[{"sku": "lens", "quantity": quantity}], customer_id=cid, **extra
+    )
 
 
 def test_a_refund_larger_than_what_was_paid_is_refused_by_name_and_changes_nothing(

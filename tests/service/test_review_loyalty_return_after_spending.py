@@ -44,16 +44,14 @@ def test_returning_a_purchase_whose_points_were_spent_takes_each_point_back_once
     report = ingest(
         engine,
         now,
-        {
-            "type": "return",
-            "source": "pos",
-            "external_id": "back",
-            "occurred_at": now.isoformat(),
-            "customer_id": cid,
-            "location": LIS,
-            "purchase_external_id": "newer",
-            "lines": [{"sku": "cake", "quantity": 2}],
-        },
+        factories.purchase_return(
+            "back",
+            of="newer",
+            lines=[{"sku": "cake", "quantity": 2}],
+            at=now.isoformat(),
+            customer_id=cid,
+            location=LIS,
+        ),
     )
 
     assert report.created == 1
