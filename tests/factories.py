@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 
-from regulars.domain.access import CLI
+from regulars.domain.access import CLI, Actor
 from regulars.services import customers as customer_service
 from regulars.services.ingest import ingest_events
+from regulars.services.outcomes import record_outcome
 from regulars.store.uow import UnitOfWork
 
 
@@ -103,3 +104,18 @@ def purchase_return(
         "lines": lines,
         **envelope,
     }
+
+
+def unanswered(engine: Engine, actor: Actor, task_id: int, times: int, start: datetime) -> int:
+    """The call ``task_id`` goes unanswered ``times`` times, once a day from ``start`` (four hours
+    past it), each answer taking the call it left; returns the task the last one left."""
+    for attempt in range(times):
+        answer = record_outcome(
+            UnitOfWork(engine),
+            actor,
+            task_id,
+            {"outcome": "not_reached"},
+            now=start + timedelta(days=attempt, hours=4),
+        )
+        [task_id] = answer["new_tasks"]
+    return task_id

@@ -162,15 +162,7 @@ def test_an_unreached_call_is_tried_again_then_becomes_a_card(engine: Engine) ->
     plan_day(UnitOfWork(engine), day=FRIDAY, now=SIX)
     task_id = _tasks(engine)[0].id
 
-    for attempt in range(3):
-        answer = record_outcome(
-            UnitOfWork(engine),
-            CLI,
-            task_id,
-            {"outcome": "not_reached"},
-            now=SIX + timedelta(days=attempt, hours=4),
-        )
-        [task_id] = answer["new_tasks"]
+    factories.unanswered(engine, CLI, task_id, 3, SIX)
 
     kinds = [(t.kind, t.attempt, t.status) for t in _tasks(engine)]
     assert kinds == [

@@ -66,15 +66,7 @@ def test_an_unanswered_call_is_not_retried_once_the_customer_may_not_be_called(
 
 def test_the_last_unanswered_call_of_a_customer_who_died_becomes_no_card(engine: Engine) -> None:
     _, cid, task_id = _birthday_call(engine)
-    for attempt in range(2):
-        answer = record_outcome(
-            UnitOfWork(engine),
-            CLI,
-            task_id,
-            {"outcome": "not_reached"},
-            now=SIX + timedelta(days=attempt, hours=4),
-        )
-        [task_id] = answer["new_tasks"]
+    task_id = factories.unanswered(engine, CLI, task_id, 2, SIX)
     _mark(engine, cid, "deceased")
 
     answer = record_outcome(

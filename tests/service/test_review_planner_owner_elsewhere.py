@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from regulars.domain.access import Actor, Role
-from regulars.services.outcomes import record_outcome
 from regulars.services.planning import plan_day
 from regulars.services.tasks import my_tasks
 from regulars.store.uow import UnitOfWork
@@ -79,16 +78,7 @@ def test_the_card_after_the_last_unanswered_call_is_left_to_her_new_locations_te
     in_lisbon = Actor(kind="staff", id=ana, role=Role.rep, locations=frozenset({lisbon}))
     [call] = my_tasks(UnitOfWork(engine), in_lisbon, today=FRIDAY)
 
-    task_id = int(call["id"])
-    for day in range(3):
-        answer = record_outcome(
-            UnitOfWork(engine),
-            in_lisbon,
-            task_id,
-            {"outcome": "not_reached"},
-            now=SIX + timedelta(days=day, hours=4),
-        )
-        [task_id] = answer["new_tasks"]
+    task_id = factories.unanswered(engine, in_lisbon, int(call["id"]), 3, SIX)
 
     [card] = my_tasks(UnitOfWork(engine), in_lisbon, today=FRIDAY + timedelta(days=4))
     assert (card["kind"], card["id"], card["assignee_staff_id"]) == ("card", task_id, None)
