@@ -43,6 +43,20 @@ def scan(client: TestClient, card: str, key: str = "k1") -> Response:
     )
 
 
+def tap_greeted(client: TestClient, prompt: Response, action: str, moment: str) -> Response:
+    """Tap "greeted" on the check-in ``prompt`` at CAFE-LIS (a form posted to ``action``)."""
+    return client.post(
+        action,
+        data={
+            "csrf_token": csrf(client),
+            "customer_id": hidden(prompt.text, "customer_id"),
+            "request_id": hidden(prompt.text, "request_id"),
+            "location": "CAFE-LIS",
+            "moment": moment,
+        },
+    )
+
+
 def events_of(runtime: Runtime, customer_id: int, kind: str) -> list[queries.TimelineEntry]:
     return list(queries.timeline(runtime.uow(), CLI, customer_id, types=[kind]).entries)
 
@@ -72,16 +86,7 @@ def test_scanning_a_birthday_customer_shows_the_prompt_and_greeted_is_one_tap(
 
     action = re.search(r'action="(/console/check-in/\d+/greeted)"', answer.text)
     assert action
-    greeted = counter.post(
-        action.group(1),
-        data={
-            "csrf_token": csrf(counter),
-            "customer_id": hidden(answer.text, "customer_id"),
-            "request_id": hidden(answer.text, "request_id"),
-            "location": "CAFE-LIS",
-            "moment": "birthday",
-        },
-    )
+    greeted = tap_greeted(counter, answer, action.group(1), "birthday")
     assert greeted.status_code == 200
     assert "Greeted ✓" in greeted.text
     assert "Marked as greeted." in greeted.text
@@ -281,16 +286,7 @@ def test_done_closes_a_planner_prompt_so_the_next_visit_does_not_repeat_it(
     assert action, "the prompt has a button"
     assert 'name="moment" value="anniversary"' in answer.text
 
-    done = counter.post(
-        action.group(1),
-        data={
-            "csrf_token": csrf(counter),
-            "customer_id": hidden(answer.text, "customer_id"),
-            "request_id": hidden(answer.text, "request_id"),
-            "location": "CAFE-LIS",
-            "moment": "anniversary",
-        },
-    )
+    done = tap_greeted(counter, answer, action.group(1), "anniversary")
 
     assert done.status_code == 200
     with runtime.engine.connect() as conn:
