@@ -109,13 +109,16 @@ def _routes(app: FastAPI) -> list[tuple[str, str]]:
     return found
 
 
-def _fill(path: str, world: World) -> str:
+def _fill(path: str, world: World, key_id: int = 999999) -> str:
+    """``path`` with its parameters filled in: the other location's customer and event, the
+    API key ``key_id`` (by default one that does not exist)."""
+
     def value(match: re.Match[str]) -> str:
         name = match.group(1).split(":")[0]
         if name == "customer_id":
             return str(world.theirs)
         if name == "key_id":
-            return "999999"
+            return str(key_id)
         if "card" in name:
             return "C-POR-B1"
         if name.endswith("id"):

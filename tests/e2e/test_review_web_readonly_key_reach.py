@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from regulars.bootstrap import Runtime
 from regulars.services.access import PERMISSIONS
-from tests.e2e.test_authorization_matrix import World, _build_world
+from tests.e2e.test_authorization_matrix import _build_world, _fill
 from tests.web_fixtures import ClientFor
 
 READ_ONLY = sorted(p for p in PERMISSIONS if p.endswith(":read") and p != "audit:read")
@@ -61,22 +61,6 @@ def _body(path: str, customer: int) -> dict[str, Any]:
     if "customer_id" in body:
         body["customer_id"] = customer
     return body
-
-
-def _fill(path: str, world: World, till_key: int) -> str:
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name == "key_id":
-            return str(till_key)
-        if name == "customer_id":
-            return str(world.theirs)
-        if "card" in name:
-            return "C-POR-B1"
-        if name.endswith("id"):
-            return str(world.their_event)
-        return "x"
-
-    return re.sub(r"\{([^}]+)\}", value, path)
 
 
 def _operations(app: FastAPI) -> list[tuple[str, str]]:
