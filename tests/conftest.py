@@ -96,6 +96,15 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def other_db(tmp_path: Path) -> Iterator[Engine]:
+    """A second, empty business database (SQLite) to import an export into."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def now() -> datetime:
     """The moment tests happen at, unless they say otherwise: 1 May 2026, 07:00 UTC."""
     return NOW

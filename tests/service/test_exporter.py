@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -18,20 +17,9 @@ from regulars.services import exporter
 from regulars.services.exporter import export_customers, export_events
 from regulars.services.importer import import_customers, import_events
 from regulars.services.ingest import ingest_events
-from regulars.store.db import make_engine
-from regulars.store.schema import metadata
 from regulars.store.tables import consents, customers
 from regulars.store.uow import UnitOfWork
 from tests import factories
-
-
-@pytest.fixture
-def other_db(tmp_path: Path) -> Iterator[Engine]:
-    """A second, empty business database to import an export into."""
-    eng = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
-    metadata.create_all(eng)
-    yield eng
-    eng.dispose()
 
 
 def _shop(engine: Engine, now: datetime) -> dict[str, int]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from regulars.domain.access import CLI
@@ -16,18 +14,8 @@ from regulars.services.exporter import count_customers, export_customers
 from regulars.services.importer import import_customers
 from regulars.services.privacy import erase_customer
 from regulars.services.queries import find_by_card
-from regulars.store.db import make_engine
-from regulars.store.schema import metadata
 from regulars.store.uow import UnitOfWork
 from tests import factories
-
-
-@pytest.fixture
-def other_db(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
-    metadata.create_all(eng)
-    yield eng
-    eng.dispose()
 
 
 def test_merged_duplicates_and_erased_customers_are_not_exported_as_customers(
