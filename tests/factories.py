@@ -86,6 +86,15 @@ def purchase(
     }
 
 
+def lens_buyer(engine: Engine, now: datetime) -> int:
+    """A customer whose purchase "p1" was three lenses at 100.00 EUR less 10.00 EUR off the
+    line (290.00 EUR paid)."""
+    cid = customer(engine, now)
+    lines = [{"sku": "lens", "unit_price": 10_000, "quantity": 3, "discount": 1_000}]
+    ingest_events(UnitOfWork(engine), [purchase("p1", customer_id=cid, lines=lines)], now=now)
+    return cid
+
+
 def purchase_return(
     external_id: str,
     *,

@@ -81,11 +81,7 @@ def test_naive_timestamps_and_impossible_dates_are_refused_by_field(
 def test_a_return_gives_back_what_was_paid_and_no_more_than_was_bought(
     engine: Engine, now: datetime
 ) -> None:
-    cid = factories.customer(engine, now)
-    lines = [{"sku": "lens", "unit_price": 10_000, "quantity": 3, "discount": 1_000}]
-    ingest_events(
-        UnitOfWork(engine), [factories.purchase("p1", customer_id=cid, lines=lines)], now=now
-    )
+    cid = factories.lens_buyer(engine, now)
 
     def give_back(external_id: str, quantity: int) -> str:
         ret = factories.purchase_return(

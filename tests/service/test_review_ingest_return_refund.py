@@ -22,11 +22,7 @@ def _return(cid: int, external_id: str, quantity: int, **extra: Any) -> dict[str
 def test_a_refund_larger_than_what_was_paid_is_refused_by_name_and_changes_nothing(
     engine: Engine, now: datetime
 ) -> None:
-    cid = factories.customer(engine, now)
-    lines = [{"sku": "lens", "unit_price": 10_000, "quantity": 3, "discount": 1_000}]
-    ingest_events(
-        UnitOfWork(engine), [factories.purchase("p1", customer_id=cid, lines=lines)], now=now
-    )
+    cid = factories.lens_buyer(engine, now)
 
     typo = ingest_events(UnitOfWork(engine), [_return(cid, "r1", 1, refund=966_700)], now=now)
     exact = ingest_events(UnitOfWork(engine), [_return(cid, "r2", 1, refund=9_666)], now=now)
