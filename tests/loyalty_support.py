@@ -43,6 +43,30 @@ def open_cafe(engine: Engine, now: datetime, *, immediate: bool = True, **change
     load(engine, now, program_text("cafe", **((IMMEDIATE if immediate else {}) | changes)))
 
 
+def cafe_member(
+    engine: Engine,
+    now: datetime,
+    cents: int,
+    *,
+    external_id: str = "p1",
+    sku: str = "cake",
+    category: str = "food",
+    at: str | None = None,
+    **fields: Any,
+) -> int:
+    """A customer (``fields`` as for factories.customer) who bought one ``sku`` at ``cents``
+    at CAFE-LIS, which must be open (open_cafe)."""
+    cid = factories.customer(engine, now, **fields)
+    when = {"at": at} if at else {}
+    line = {"sku": sku, "category": category, "unit_price": cents}
+    ingest(
+        engine,
+        now,
+        factories.purchase(external_id, customer_id=cid, location=LIS, lines=[line], **when),
+    )
+    return cid
+
+
 def cakes(external_id: str, customer_id: int, at: datetime, units: int) -> dict[str, object]:
     """A purchase at CAFE-LIS of ``units`` cakes at 10.00 EUR each (10 points a cake)."""
     return factories.purchase(

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 
 from regulars.store.loyalty_tables import loyalty_ledger
 from tests import factories
-from tests.loyalty_support import ingest, load, open_cafe, program_text
+from tests.loyalty_support import cafe_member, load, open_cafe, program_text
 from tests.web_fixtures import ClientFor
 
 LIS = "CAFE-LIS"
@@ -17,18 +17,7 @@ LIS = "CAFE-LIS"
 
 def _member(engine: Engine, now: datetime, euros: int = 100) -> int:
     open_cafe(engine, now)
-    cid = factories.customer(engine, now, home_location=LIS)
-    ingest(
-        engine,
-        now,
-        factories.purchase(
-            "p1",
-            customer_id=cid,
-            location=LIS,
-            lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}],
-        ),
-    )
-    return cid
+    return cafe_member(engine, now, euros * 100, home_location=LIS)
 
 
 def _entries(engine: Engine) -> int:

@@ -12,8 +12,7 @@ from regulars.domain.errors import InvalidInput
 from regulars.services.redeem import redeem
 from regulars.store.loyalty_tables import loyalty_redemptions
 from regulars.store.uow import UnitOfWork
-from tests import factories
-from tests.loyalty_support import balance, ingest, ledger_sums_match, open_cafe
+from tests.loyalty_support import balance, cafe_member, ledger_sums_match, open_cafe
 
 PARALLEL = 24
 
@@ -22,17 +21,7 @@ def test_two_dozen_simultaneous_redemptions_spend_only_what_the_balance_holds(
     engine: Engine, now: datetime
 ) -> None:
     open_cafe(engine, now)
-    cid = factories.customer(engine, now)
-    ingest(
-        engine,
-        now,
-        factories.purchase(
-            "p1",
-            customer_id=cid,
-            location="CAFE-LIS",
-            lines=[{"sku": "cake", "category": "food", "unit_price": 18000}],
-        ),
-    )
+    cid = cafe_member(engine, now, 18000)
     assert balance(engine, cid) == (180, 0)  # room for five drinks at 35, or seven pastries
 
     start = threading.Barrier(PARALLEL)

@@ -18,7 +18,15 @@ from regulars.services.loyalty_jobs import expire_points, review_tiers
 from regulars.store.tables import audit_log, events
 from regulars.store.uow import UnitOfWork
 from tests import factories
-from tests.loyalty_support import balance, entries, ingest, ledger_sums_match, load, program_text
+from tests.loyalty_support import (
+    balance,
+    cafe_member,
+    entries,
+    ingest,
+    ledger_sums_match,
+    load,
+    program_text,
+)
 
 LIS = "CAFE-LIS"
 BARISTA = Actor(kind="staff", id=1, role=Role.staff, name="barista")
@@ -34,18 +42,7 @@ def _member(engine: Engine, now: datetime, euros: int = 10, **changes: str) -> i
     )
     factories.staff(engine, now, "barista@example.com", role="staff", locations=[LIS])
     factories.staff(engine, now, "manager@example.com", role="manager", locations=[LIS])
-    cid = factories.customer(engine, now)
-    ingest(
-        engine,
-        now,
-        factories.purchase(
-            "p1",
-            customer_id=cid,
-            location=LIS,
-            lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}],
-        ),
-    )
-    return cid
+    return cafe_member(engine, now, euros * 100)
 
 
 def _timeline(engine: Engine, kind: str) -> list[dict]:

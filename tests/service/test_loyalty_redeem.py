@@ -17,6 +17,7 @@ from regulars.store.uow import UnitOfWork
 from tests import factories
 from tests.loyalty_support import (
     balance,
+    cafe_member,
     entries,
     ingest,
     ledger_sums_match,
@@ -38,18 +39,7 @@ def _member_with(engine: Engine, now: datetime, euros: int, **changes: str) -> i
             | changes
         ),
     )
-    cid = factories.customer(engine, now)
-    ingest(
-        engine,
-        now,
-        factories.purchase(
-            "p1",
-            customer_id=cid,
-            location=LIS,
-            lines=[{"sku": "cake", "category": "food", "unit_price": euros * 100}],
-        ),
-    )
-    return cid
+    return cafe_member(engine, now, euros * 100)
 
 
 def _count(engine: Engine, table: object) -> int:

@@ -17,25 +17,13 @@ from regulars.domain.errors import InvalidInput
 from regulars.services import loyalty
 from regulars.services.loyalty_jobs import expire_points
 from regulars.store.uow import UnitOfWork
-from tests import factories
-from tests.loyalty_support import balance, entries, ingest, ledger_sums_match, open_cafe
+from tests.loyalty_support import balance, cafe_member, entries, ledger_sums_match, open_cafe
 
 
 def _member_with_pending_points(engine: Engine, now: datetime) -> int:
     """100.00 EUR at the café: 100 points plus the 25 welcome points, pending for 7 days."""
     open_cafe(engine, now, immediate=False)
-    cid = factories.customer(engine, now)
-    ingest(
-        engine,
-        now,
-        factories.purchase(
-            "p",
-            customer_id=cid,
-            location="CAFE-LIS",
-            lines=[{"sku": "x", "category": "drinks", "unit_price": 10000}],
-        ),
-    )
-    return cid
+    return cafe_member(engine, now, 10000, external_id="p", sku="x", category="drinks")
 
 
 def _available(engine: Engine, cid: int, at: datetime) -> int:

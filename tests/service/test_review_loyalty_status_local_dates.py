@@ -10,25 +10,21 @@ from regulars.domain.access import CLI
 from regulars.services import loyalty
 from regulars.services.loyalty_jobs import expire_points
 from regulars.store.uow import UnitOfWork
-from tests import factories
-from tests.loyalty_support import ingest, open_cafe
+from tests.loyalty_support import cafe_member, open_cafe
 
 
 def test_points_earned_just_after_midnight_in_lisbon_expire_on_the_lisbon_day(
     engine: Engine, now: datetime
 ) -> None:
     open_cafe(engine, now, immediate=False)
-    cid = factories.customer(engine, now)
-    ingest(
+    cid = cafe_member(
         engine,
         now,
-        factories.purchase(
-            "late",
-            customer_id=cid,
-            location="CAFE-LIS",
-            at="2026-05-01T00:30:00+01:00",  # 30 April, 23:30 in UTC
-            lines=[{"sku": "x", "category": "drinks", "unit_price": 1000}],
-        ),
+        1000,
+        external_id="late",
+        sku="x",
+        category="drinks",
+        at="2026-05-01T00:30:00+01:00",  # 30 April, 23:30 in UTC
     )
 
     (fresh,) = loyalty.member_status(UnitOfWork(engine), CLI, cid, now=now)
