@@ -34,9 +34,10 @@ SENTINELS = (
     "SECRET-B-PREF",
 )
 
-#: Pages anyone may open: sign-in, the API description, static files, unsubscribe links.
+#: Pages anyone may open: the address itself (it sends on to the console), sign-in, the API
+#: description, static files, unsubscribe links.
 PUBLIC = re.compile(
-    r"^/(healthz|login|logout|docs|docs/oauth2-redirect|openapi\.json)$|^/console/static/|^/u/"
+    r"^/(|healthz|login|logout|docs|docs/oauth2-redirect|openapi\.json)$|^/console/static/|^/u/"
 )
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 

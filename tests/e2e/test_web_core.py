@@ -21,6 +21,13 @@ def test_an_api_request_without_credentials_is_told_to_sign_in(app: FastAPI) -> 
     assert answer.json()["error"]["code"] == "unauthenticated"
 
 
+def test_the_servers_bare_address_leads_to_the_console_and_its_sign_in(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        answer = client.get("/")
+    assert answer.status_code == 200
+    assert answer.url.path == "/login"
+
+
 def test_a_revoked_or_made_up_key_is_refused(app: FastAPI) -> None:
     with TestClient(app) as client:
         answer = client.get("/api/v1/me", headers={"Authorization": "Bearer rk_nope_nope"})

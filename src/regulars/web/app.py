@@ -8,6 +8,7 @@ in the marked block below with one line.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from regulars.bootstrap import Runtime
 from regulars.web import auth, console
@@ -53,6 +54,11 @@ def create_app(runtime: Runtime, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        """Someone who types just the server's address lands on the console (or its login)."""
+        return RedirectResponse("/console/", status_code=307)
 
     app.include_router(auth.router)
     app.include_router(access_api.router)
