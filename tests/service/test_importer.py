@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -348,3 +348,18 @@ def test_a_later_row_of_a_purchase_that_contradicts_its_first_row_is_named(
         (6, "customer_id"),
     ]
     assert "differs from line 5" in report.problems[0].reason
+
+
+def test_an_imported_event_dated_in_the_future_is_refused_as_through_the_api(
+    engine: Engine, now: datetime, tmp_path: Path
+) -> None:
+    """A till whose clock ran years ahead would otherwise date the last purchase for good."""
+    cid = factories.customer(engine, now, card_number="C-001")
+    head = "type,external_id,occurred_at,customer_id,sku,unit_price\n"
+    ahead = (now + timedelta(days=3)).isoformat()
+    path = _write(tmp_path, head + f"purchase,P1,{ahead},{cid},A,100\n")
+
+    report = import_events(engine, CLI, path, now=now)
+
+    assert report.rejected == 1
+    assert [(p.line, p.column) for p in report.problems] == [(2, "occurred_at")]

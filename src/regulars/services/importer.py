@@ -40,7 +40,7 @@ from regulars.domain.errors import (
 from regulars.services.access import require
 from regulars.services.batching import Savepoint
 from regulars.services.customers import create_customer
-from regulars.services.event_intake import audit_batch, out_of_reach
+from regulars.services.event_intake import CLOCK_SLACK, audit_batch, out_of_reach
 from regulars.services.ingest import append_events
 from regulars.store import lookups
 from regulars.store.tables import customer_refs, staff
@@ -658,7 +658,7 @@ def _event_batch(
     for index, problem in refused.items():
         report.add("rejected", [_event_problem(valid[index], problem)])
     valid = [g for i, g in enumerate(valid) if i not in refused]
-    result, _ = append_events(conn, [g.event for g in valid], now=now)
+    result, _ = append_events(conn, [g.event for g in valid], now=now, not_after=now + CLOCK_SLACK)
     for group, item in zip(valid, result.results, strict=True):
         if item.status == "rejected":
             report.add("rejected", [_event_problem(group, p) for p in item.errors])
